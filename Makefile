@@ -1,0 +1,62 @@
+# KAISER for Linux/x86: build, boot and test the patch series in QEMU.
+# Every target is a thin wrapper around one script in scripts/; `make help`
+# lists them.
+
+FLAVOUR ?= kaiser
+ARGS ?=
+SMP ?= 2
+SUITE ?= report
+LANES ?=
+
+S := scripts
+
+.PHONY: help run check kernel initramfs boot deps source tree clean distclean test-harness
+
+help:
+	@echo 'KAISER for Linux/x86: targets'
+	@echo '  make run                  build the KAISER kernel and boot it in QEMU (shell on a'
+	@echo '                            terminal, else the isolation report); ARGS="nokaiser" adds'
+	@echo '                            kernel parameters'
+	@echo '  make check                the whole test suite; ends with "N passed, N failed, N skipped"'
+	@echo '                            (LANES="none-smp2 pti-on-smp2" runs only those lanes)'
+	@echo '  make kernel FLAVOUR=F     build one flavour (kaiser, pti, none); prints its bzImage'
+	@echo '  make initramfs            build build/initramfs.cpio.gz (busybox + x86 selftests)'
+	@echo '  make boot FLAVOUR=F [ARGS=...] [SMP=n] [SUITE=report|selftests]'
+	@echo '                            boot one kernel non-interactively; log in build/logs/'
+	@echo '  make test-harness         only the harness self-tests (no kernel build)'
+	@echo '  make deps | source | tree install packages | unpack the base tree | apply the series'
+	@echo '  make clean                remove kernel builds and logs (keeps the unpacked source)'
+	@echo '  make distclean            remove build/ entirely'
+
+run:
+	@$(S)/run.sh $(ARGS)
+
+check:
+	@$(S)/check.sh $(LANES)
+
+deps:
+	@$(S)/install-deps.sh
+
+source: deps
+	@$(S)/fetch-source.sh
+
+tree: source
+	@$(S)/patch-tree.sh
+
+kernel: tree
+	@$(S)/build-kernel.sh $(FLAVOUR)
+
+initramfs: tree
+	@$(S)/build-initramfs.sh
+
+boot:
+	@$(S)/boot.sh --suite $(SUITE) --smp $(SMP) --args "$(ARGS)" $(FLAVOUR)
+
+test-harness:
+	@tests/harness-selftests.sh
+
+clean:
+	rm -rf build/obj-* build/logs build/results build/selftests build/headers build/initramfs.cpio.gz
+
+distclean:
+	rm -rf build

@@ -1,0 +1,110 @@
+#!/bin/bash
+# Boot one kernel in QEMU (TCG) with the harness initramfs, under a hard
+# time limit, with the serial log in build/logs/NAME.log and a QMP socket
+# in build/logs/NAME.qmp for tests that inspect the guest from outside.
+#
+# usage: scripts/boot.sh [options] FLAVOUR
+#   --suite S       report (default), selftests or shell (interactive)
+#   --args "..."    extra kernel parameters
+#   --smp N         vCPUs (default 2)
+#   --cpu MODEL     QEMU -cpu (default max,vendor=GenuineIntel: Meltdown-affected)
+#   --name NAME     log name (default FLAVOUR)
+#   --timeout S     hard limit for the whole boot (default 900)
+#   --kernel FILE   boot this bzImage instead of the flavour's
+#
+# Exit status: 0 when the guest reached its end-of-run marker reporting
+# success and the log checker found nothing; 3 when the log is clean but
+# the guest reported failing tests (the caller judges those from the
+# KTAP in the log); 1 otherwise, with one line saying what went wrong and
+# where the log is.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+suite=report args= smp=2 cpu=max,vendor=GenuineIntel name= timeout=900 kernel=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--suite) suite=$2; shift 2 ;;
+	--args) args=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--cpu) cpu=$2; shift 2 ;;
+	--name) name=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	-*) die "boot.sh: unknown option '$1' (see the usage in $0)" ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 1 ] || die "usage: $0 [options] FLAVOUR"
+flavour=$1
+check_flavour "$flavour"
+case "$suite" in report | selftests | shell) ;; *) die "unknown suite '$suite' (report, selftests or shell)" ;; esac
+case "$smp" in [1-4]) ;; *) die "--smp must be 1 to 4, not '$smp'" ;; esac
+case "$timeout" in '' | *[!0-9]*) die "--timeout must be a number of seconds, not '$timeout'" ;; esac
+name=${name:-$flavour}
+kernel=${kernel:-$BUILD/obj-$flavour/arch/x86/boot/bzImage}
+initrd=$BUILD/initramfs.cpio.gz
+QEMU=${QEMU:-qemu-system-x86_64}
+
+command -v "$QEMU" >/dev/null || die "$QEMU not found (install qemu-system-x86: scripts/install-deps.sh)"
+[ -f "$kernel" ] || die "no kernel at $kernel (make kernel FLAVOUR=$flavour)"
+[ -f "$initrd" ] || die "no initramfs at $initrd (make initramfs)"
+
+mkdir -p "$LOGS"
+log=$LOGS/$name.log
+qmp=$LOGS/$name.qmp
+rm -f "$log" "$qmp"
+
+# panic=-1 and -no-reboot: a panicking guest ends QEMU at once instead of
+# hanging until the time limit.
+cmdline="console=ttyS0 earlyprintk=serial panic=-1 harness.suite=$suite $args"
+qemu=("$QEMU" -accel tcg -cpu "$cpu" -smp "$smp" -m 512M
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
+	-no-reboot -nographic -nodefaults
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+	-qmp "unix:$qmp,server=on,wait=off")
+
+if [ "$suite" = shell ]; then
+	# Interactive: the serial console and QEMU's monitor on this
+	# terminal (Ctrl-A X quits), and a copy of everything in the log.
+	"${qemu[@]}" -serial mon:stdio | tee "$log"
+	exit 0
+fi
+
+t0=$(now)
+set +e
+timeout --kill-after=10 "$timeout" "${qemu[@]}" -serial "file:$log.part" </dev/null >"$log.qemu" 2>&1
+status=$?
+set -e
+mv "$log.part" "$log" 2>/dev/null || touch "$log"
+secs=$(($(now) - t0))
+echo "$(date -u +%FT%TZ) boot $name ($flavour, smp $smp, $cpu, $args) $secs s, qemu status $status" >>"$LOGS/timings.log"
+
+# QEMU's exit status carries the guest's verdict (guest/qemu-exit.c):
+# 1 = the guest reported success, 3 = it reported failures.
+case $status in
+1) verdict=ok ;;
+3) verdict=tests-failed ;;
+124 | 137) verdict="timed out after $timeout s (guest hung)" ;;
+0) verdict="the guest stopped without reporting a result (panic or reset)" ;;
+*) verdict="QEMU failed with status $status: $(head -c 300 "$log.qemu")" ;;
+esac
+if grep -q . "$log.qemu"; then
+	cat "$log.qemu" >>"$log"
+fi
+rm -f "$log.qemu"
+
+if ! problem=$("$TOP/scripts/check-log.sh" "$log"); then
+	echo "$name: FAILED in $secs s: $problem; log: $log" >&2
+	exit 1
+fi
+case "$verdict" in
+ok) echo "$name: ok in $secs s; log: $log" >&2 ;;
+tests-failed)
+	echo "$name: booted and ran cleanly in $secs s, some tests failed; log: $log" >&2
+	exit 3
+	;;
+*)
+	echo "$name: FAILED in $secs s: $verdict; log: $log" >&2
+	exit 1
+	;;
+esac

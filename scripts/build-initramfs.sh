@@ -1,0 +1,65 @@
+#!/bin/bash
+# Build the test guest's initramfs, build/initramfs.cpio.gz: busybox-static,
+# guest/init, the guest helpers (guest/*.c), and the kernel's
+# tools/testing/selftests/x86 from the patched tree, as static 64- and
+# 32-bit binaries.
+#
+# usage: scripts/build-initramfs.sh
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+OUT=$BUILD/initramfs.cpio.gz
+[ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
+BUSYBOX=/bin/busybox
+file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
+	die "$BUSYBOX is not a static busybox (install busybox-static)"
+
+mkdir -p "$LOGS"
+log=$LOGS/initramfs.log
+t0=$(now)
+note "building the initramfs and the x86 selftests (log: $log)"
+
+# The selftests, built out of the source tree with the patched tree's own
+# UAPI headers.
+ST=$BUILD/selftests
+HDR=$BUILD/headers
+mkdir -p "$ST"
+{
+	make -C "$TREE" O="$BUILD/obj-headers" ARCH=x86_64 INSTALL_HDR_PATH="$HDR" headers_install &&
+	make -C "$TREE/tools/testing/selftests/x86" OUTPUT="$ST" CC="gcc -static" \
+		KHDR_INCLUDES="-isystem $HDR/include" -j"$(nproc)" all
+} >"$log" 2>&1 || die "building the x86 selftests failed; see $log"
+
+# Every test the Makefile knows must have been built, in both widths.
+expected=$(make -s -C "$TREE/tools/testing/selftests/x86" OUTPUT="$ST" CC="gcc -static" \
+	-f Makefile -f - print-tests <<<'print-tests: ; @echo $(notdir $(BINARIES_64) $(BINARIES_32))' 2>>"$log")
+[ -n "$expected" ] || die "could not list the x86 selftests; see $log"
+for t in $expected; do
+	[ -x "$ST/$t" ] || die "selftest $t was not built; see $log"
+	file "$ST/$t" | grep -q 'statically linked' || die "selftest $t is not static; see $log"
+done
+
+stage=$(mktemp -d "$BUILD/.initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,sbin,usr/bin,proc,sys,dev,tmp,harness,selftests}
+cp "$BUSYBOX" "$stage/bin/busybox"
+for a in $("$BUSYBOX" --list); do
+	[ "$a" = busybox ] || ln -s busybox "$stage/bin/$a"
+done
+cp "$TOP/guest/init" "$stage/init"
+chmod +x "$stage/init"
+for c in "$TOP"/guest/*.c; do
+	gcc -O2 -Wall -Werror -static -o "$stage/harness/$(basename "$c" .c)" "$c" >>"$log" 2>&1 ||
+		die "building $c failed; see $log"
+done
+for t in $expected; do
+	cp "$ST/$t" "$stage/selftests/"
+done
+echo $expected | tr ' ' '\n' | sort >"$stage/selftests/LIST"
+
+(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9n) >"$OUT.tmp" ||
+	die "packing the initramfs failed"
+mv "$OUT.tmp" "$OUT"
+echo "$(date -u +%FT%TZ) initramfs built in $(($(now) - t0)) s" >>"$LOGS/timings.log"
+note "initramfs: $(echo $expected | wc -w) selftests, built in $(($(now) - t0)) s"
+echo "$OUT"

@@ -1,0 +1,166 @@
+#!/bin/bash
+# The whole test suite (make check): the harness self-tests, then every
+# flavour built from the patched tree, then every lane of tests/lanes.tsv
+# booted in QEMU running the x86 selftests (and whatever KUnit tests the
+# kernel carries), compared lane by lane with the 'none' flavour.
+# Ends with the line 'N passed, N failed, N skipped'; exits 1 on any
+# failure.
+#
+# usage: scripts/check.sh [LANE...]     (default: every lane)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+RESULTS=$BUILD/results
+LANES=$TOP/tests/lanes.tsv
+TCG=$TOP/tests/selftests-under-tcg.tsv
+only_lanes=" $* "
+passed=0 failed=0 skipped=0
+declare -A flavour_state      # built | skip:<why> | failed
+timings=()
+
+count() {	# count passed|failed|skipped WHAT
+	case $1 in
+	passed) passed=$((passed + 1)); echo "ok: $2" ;;
+	failed) failed=$((failed + 1)); echo "FAIL: $2" ;;
+	skipped) skipped=$((skipped + 1)); echo "skip: $2" ;;
+	esac
+}
+add_counts() {	# add_counts "P passed, F failed, S skipped"
+	local line=$1
+	passed=$((passed + $(echo "$line" | sed -nE 's/.*\b([0-9]+) passed.*/\1/p')))
+	failed=$((failed + $(echo "$line" | sed -nE 's/.*\b([0-9]+) failed.*/\1/p')))
+	local s
+	s=$(echo "$line" | sed -nE 's/.*\b([0-9]+) skipped.*/\1/p')
+	skipped=$((skipped + ${s:-0}))
+}
+stage() {	# stage NAME COMMAND...: run, time, and fail the suite on error
+	local t0 rc
+	t0=$(now)
+	"${@:2}"
+	rc=$?
+	timings+=("$1: $(($(now) - t0)) s")
+	return $rc
+}
+finish() {
+	echo
+	echo "stage times: $(IFS=';'; echo "${timings[*]}" | sed 's/;/; /g')"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" = 0 ]
+	exit
+}
+
+mkdir -p "$LOGS"
+echo "== dependencies"
+stage deps "$TOP/scripts/install-deps.sh" || { count failed "installing dependencies"; finish; }
+
+echo "== harness self-tests"
+stage harness-selftests "$TOP/tests/harness-selftests.sh" >"$LOGS/harness-selftests.log" 2>&1
+out=$(cat "$LOGS/harness-selftests.log")
+echo "$out" | grep -vE '^ok ' || true
+line=$(echo "$out" | tail -1)
+if echo "$line" | grep -qE '^harness-selftests: [0-9]+ passed, [0-9]+ failed'; then
+	add_counts "$line"
+	echo "$line"
+else
+	count failed "harness self-tests did not finish: $line"
+fi
+
+echo "== base tree"
+stage source "$TOP/scripts/fetch-source.sh" || { count failed "fetching the base tree"; finish; }
+cat "$(dirname "$SRC")/.unpacked" | head -2 | sed 's/^/base tree: /'
+stage patch "$TOP/scripts/patch-tree.sh" || { count failed "applying patches/series"; finish; }
+count passed "patches/series applies without fuzz ($(grep -cvE '^\s*(#|$)' "$PATCHES/series") patches)"
+
+echo "== kernels"
+for f in none pti kaiser; do
+	stage "kernel-$f" "$TOP/scripts/build-kernel.sh" "$f" >"$LOGS/check-kernel-$f.out" 2>&1
+	rc=$?
+	out=$(cat "$LOGS/check-kernel-$f.out")
+	case $rc in
+	0) flavour_state[$f]=built; count passed "$f kernel builds" ;;
+	77) flavour_state[$f]="skip:$(echo "$out" | tail -1 | sed 's/^kaiser: //')"
+	    count skipped "$f kernel: ${flavour_state[$f]#skip:}" ;;
+	*) flavour_state[$f]=failed; echo "$out" | tail -5; count failed "$f kernel build" ;;
+	esac
+done
+if [ "${flavour_state[kaiser]}" = built ] && grep -qs '^CONFIG_PAGE_TABLE_ISOLATION=y' "$BUILD/obj-kaiser/.config"; then
+	count failed "the kaiser flavour also enables CONFIG_PAGE_TABLE_ISOLATION"
+fi
+if [ "${flavour_state[kaiser]}" = built ] && [ -e "$BUILD/obj-kaiser/arch/x86/mm/pti.o" ]; then
+	count failed "the kaiser flavour compiled arch/x86/mm/pti.c"
+fi
+
+echo "== initramfs"
+if ! stage initramfs "$TOP/scripts/build-initramfs.sh" >/dev/null; then
+	count failed "building the initramfs"
+	finish
+fi
+count passed "initramfs with the x86 selftests builds"
+
+# Selftests that must run on another CPU model (see the TSV): one extra
+# boot per model, and the lane's main boot excludes them all.
+declare -A by_cpu
+while IFS=$'\t' read -r t action _; do
+	case "$action" in cpu=*) by_cpu[${action#cpu=}]+="${by_cpu[${action#cpu=}]:+,}$t" ;; esac
+done < <(grep -vE '^\s*(#|$)' "$TCG" | tr -s '\t')
+elsewhere=$(IFS=,; echo "${by_cpu[*]}")
+
+echo "== lanes"
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+# Tabs separate the columns (runs of tabs count as one); the kernel
+# parameters, last, may contain spaces.
+awk -v only="$only_lanes" '/^[[:space:]]*(#|$)/ { next }
+	only == "  " || index(only, " " $1 " ") { print }' "$LANES" >"$RESULTS/lanes.tsv"
+[ -s "$RESULTS/lanes.tsv" ] || { count failed "no lane matches '$*' (see $LANES)"; finish; }
+while IFS=$'\t' read -r lane flavour smp ref args; do
+	state=${flavour_state[$flavour]:-failed}
+	case "$state" in
+	skip:*) echo "${state#skip:}" >"$RESULTS/$lane.skip"; continue ;;
+	failed) echo "$lane: the $flavour kernel did not build" ; continue ;;
+	esac
+	t0=$(now)
+	: >"$RESULTS/$lane.tsv.part"
+	lane_ok=1
+	boots=(main "${!by_cpu[@]}")
+	for boot in "${boots[@]}"; do
+		if [ "$boot" = main ]; then
+			name=$lane cpu=max,vendor=GenuineIntel sel="harness.exclude=$elsewhere"
+		else
+			name=$lane-$(echo "$boot" | sed -e 's/^max,//' -e 's/vendor=//' -e 's/[^A-Za-z0-9-]/_/g')
+			cpu=$boot sel="harness.only=${by_cpu[$boot]}"
+		fi
+		"$TOP/scripts/boot.sh" --suite selftests --smp "$smp" --cpu "$cpu" --name "$name" \
+			--args "$args $sel" "$flavour" 2>"$RESULTS/$name.boot"
+		rc=$?
+		case $rc in
+		0 | 3) count passed "$name: boots, runs its suite and powers off with a clean log" ;;
+		*) count failed "$(tail -1 "$RESULTS/$name.boot")"; lane_ok=0 ;;
+		esac
+		"$TOP/scripts/ktap.py" --user "$LOGS/$name.log" >>"$RESULTS/$lane.tsv.part"
+		# KUnit results the kernel printed at boot, once per lane
+		if [ $boot = main ] && "$TOP/scripts/ktap.py" --kernel "$LOGS/$name.log" >"$RESULTS/$name.kunit"; then
+			while IFS=$'\t' read -r t r c; do
+				case $r in
+				pass) count passed "$name: KUnit $t" ;;
+				skip) count skipped "$name: KUnit $t: $c" ;;
+				*) count failed "$name: KUnit $t: $c" ;;
+				esac
+			done <"$RESULTS/$name.kunit"
+		fi
+	done
+	# Only a lane whose boots all ended cleanly has results to compare.
+	[ $lane_ok = 1 ] && mv "$RESULTS/$lane.tsv.part" "$RESULTS/$lane.tsv"
+	timings+=("$lane: $(($(now) - t0)) s")
+done <"$RESULTS/lanes.tsv"
+
+echo "== selftest matrix (each lane against the none flavour)"
+out=$("$TOP/scripts/matrix.py" "$RESULTS/lanes.tsv" "$TCG" "$RESULTS" "$BUILD/matrix.md")
+echo "$out" | grep -v '^matrix: '
+line=$(echo "$out" | tail -1)
+if echo "$line" | grep -qE '^matrix: [0-9]+ passed'; then
+	add_counts "$line"
+else
+	count failed "the result matrix could not be computed"
+fi
+finish

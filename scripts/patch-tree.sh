@@ -1,0 +1,67 @@
+#!/bin/bash
+# Make build/tree the pristine base tree with patches/series applied by
+# quilt.  Each patch must apply exactly: fuzz or an offset stops the build
+# and names the patch.  The tree is only rebuilt when the series changed,
+# and never over unrefreshed quilt edits.
+#
+# usage: scripts/patch-tree.sh
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ -d "$SRC" ] || die "no pristine tree in $SRC (run scripts/fetch-source.sh)"
+[ -f "$PATCHES/series" ] || die "no $PATCHES/series"
+command -v quilt >/dev/null || die "quilt not installed (run scripts/install-deps.sh)"
+
+# The series as applied: the series file and every patch it lists.
+series_patches() {
+	sed -e 's/#.*//' -e 's/[[:space:]].*//' "$PATCHES/series" | grep -v '^$' || true
+}
+stamp_of_series() {
+	(
+		cd "$PATCHES"
+		sha256sum series
+		for p in $(series_patches); do
+			[ -f "$p" ] || die "patches/series lists $p, which does not exist"
+			sha256sum "$p"
+		done
+		cat "$(dirname "$SRC")/.unpacked" 2>/dev/null
+	) | sha256sum | cut -d' ' -f1
+}
+
+want=$(stamp_of_series)
+STAMP=$TREE/.series-stamp
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+	exit 0
+fi
+
+export QUILTRC=$TOP/scripts/quiltrc
+# Someone may be working in the tree with quilt: refuse to throw away
+# edits that are not yet refreshed into patches/.
+if [ -d "$TREE/.pc" ] && [ -n "$(cd "$TREE" && quilt diff -z 2>/dev/null)" ]; then
+	top=$(cd "$TREE" && quilt top 2>/dev/null || echo '?')
+	die "$TREE has edits not refreshed into patches/$top: run 'quilt refresh' there (or 'quilt diff -z' to see them) first"
+fi
+
+note "applying patches/series to $TREE"
+rm -f "$STAMP"
+mkdir -p "$TREE"
+# Copy changed files only, by content, and let them take the current time
+# so that make rebuilds whatever a previous series had touched.
+rsync -r --checksum --links --delete --exclude=/.pc --exclude=/patches "$SRC"/ "$TREE"/
+rm -rf "$TREE/.pc" "$TREE/patches"
+ln -s "$PATCHES" "$TREE/patches"
+
+n=0
+for p in $(series_patches); do
+	n=$((n + 1))
+	if ! out=$(cd "$TREE" && quilt push --fuzz=0 2>&1); then
+		echo "$out" | tail -20 >&2
+		die "patch $n, patches/$p, does not apply to the base tree"
+	fi
+	if echo "$out" | grep -Eq 'offset|fuzz'; then
+		echo "$out" | grep -E 'offset|fuzz' >&2
+		die "patch $n, patches/$p, applies only with an offset or fuzz: rebase it (quilt push; quilt refresh)"
+	fi
+done
+echo "$want" >"$STAMP"
+note "applied $n patches"
