@@ -56,7 +56,7 @@ stage deps "$TOP/scripts/install-deps.sh" || { count failed "installing dependen
 echo "== harness self-tests"
 stage harness-selftests "$TOP/tests/harness-selftests.sh" >"$LOGS/harness-selftests.log" 2>&1
 out=$(cat "$LOGS/harness-selftests.log")
-echo "$out" | grep -vE '^ok ' || true
+echo "$out" | grep -vE '^(ok |harness-selftests: )' || true
 line=$(echo "$out" | tail -1)
 if echo "$line" | grep -qE '^harness-selftests: [0-9]+ passed, [0-9]+ failed'; then
 	add_counts "$line"
