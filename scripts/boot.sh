@@ -75,7 +75,12 @@ set +e
 timeout --kill-after=10 "$timeout" "${qemu[@]}" -serial "file:$log.part" </dev/null >"$log.qemu" 2>&1
 status=$?
 set -e
-mv "$log.part" "$log" 2>/dev/null || touch "$log"
+# The serial console ends lines with CR LF; keep the log plain text.
+if [ -f "$log.part" ]; then
+	tr -d '\r' <"$log.part" >"$log" && rm -f "$log.part"
+else
+	touch "$log"
+fi
 secs=$(($(now) - t0))
 echo "$(date -u +%FT%TZ) boot $name ($flavour, smp $smp, $cpu, $args) $secs s, qemu status $status" >>"$LOGS/timings.log"
 

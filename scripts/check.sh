@@ -97,6 +97,20 @@ if ! stage initramfs "$TOP/scripts/build-initramfs.sh" >/dev/null; then
 fi
 count passed "initramfs with the x86 selftests builds"
 
+if [ "${flavour_state[kaiser]}" = built ]; then
+	echo "== boot options (kaiser flavour)"
+	t0=$(now)
+	"$TOP/scripts/check-boot-options.sh" >"$LOGS/boot-options.out" 2>&1
+	grep -v '^ok: ' "$LOGS/boot-options.out"
+	line=$(tail -1 "$LOGS/boot-options.out")
+	if echo "$line" | grep -qE '^boot-options: [0-9]+ passed, [0-9]+ failed'; then
+		add_counts "$line"
+	else
+		count failed "the boot option checks did not finish: $line"
+	fi
+	timings+=("boot-options: $(($(now) - t0)) s")
+fi
+
 # Selftests that must run on another CPU model (see the TSV): one extra
 # boot per model, and the lane's main boot excludes them all.
 declare -A by_cpu
@@ -104,6 +118,25 @@ while IFS=$'\t' read -r t action _; do
 	case "$action" in cpu=*) by_cpu[${action#cpu=}]+="${by_cpu[${action#cpu=}]:+,}$t" ;; esac
 done < <(grep -vE '^\s*(#|$)' "$TCG" | tr -s '\t')
 elsewhere=$(IFS=,; echo "${by_cpu[*]}")
+
+# KAISER audits its shadow page tables at boot: when it is active, the
+# audit line must be there and report no violation.
+check_audit() {	# check_audit LANE FLAVOUR LOG
+	local audit
+	[ "$2" = kaiser ] || return 0
+	audit=$(sed -n 's/^\[ *[0-9.]*\] KAISER: \([0-9]* kernel pages visible to user space, [0-9]* violations\).*/\1/p' "$3")
+	if grep -q '^cpuinfo isolation flags: .*kaiser' "$3"; then
+		case "$audit" in
+		*", 0 violations") count passed "$1: boot audit: $audit" ;;
+		"") count failed "$1: KAISER is active but its boot audit did not report" ;;
+		*) count failed "$1: boot audit: $audit" ;;
+		esac
+	elif [ -n "$audit" ]; then
+		count failed "$1: KAISER is off but audited: $audit"
+	else
+		count passed "$1: KAISER off, no audit"
+	fi
+}
 
 echo "== lanes"
 rm -rf "$RESULTS"
@@ -138,6 +171,8 @@ while IFS=$'\t' read -r lane flavour smp ref args; do
 		*) count failed "$(tail -1 "$RESULTS/$name.boot")"; lane_ok=0 ;;
 		esac
 		"$TOP/scripts/ktap.py" --user "$LOGS/$name.log" >>"$RESULTS/$lane.tsv.part"
+		[ $boot = main ] && check_audit "$lane" "$flavour" "$LOGS/$name.log"
+		[ $boot = main ] && sed -n "s/^user page tables: /$lane: /p" "$LOGS/$name.log" >>"$RESULTS/visible.txt"
 		# KUnit results the kernel printed at boot, once per lane
 		if [ $boot = main ] && "$TOP/scripts/ktap.py" --kernel "$LOGS/$name.log" >"$RESULTS/$name.kunit"; then
 			while IFS=$'\t' read -r t r c; do
@@ -153,6 +188,11 @@ while IFS=$'\t' read -r lane flavour smp ref args; do
 	[ $lane_ok = 1 ] && mv "$RESULTS/$lane.tsv.part" "$RESULTS/$lane.tsv"
 	timings+=("$lane: $(($(now) - t0)) s")
 done <"$RESULTS/lanes.tsv"
+
+if [ -s "$RESULTS/visible.txt" ]; then
+	echo "== kernel pages mapped in the page tables user space runs on (ptdump of current_user)"
+	cat "$RESULTS/visible.txt"
+fi
 
 echo "== selftest matrix (each lane against the none flavour)"
 out=$("$TOP/scripts/matrix.py" "$RESULTS/lanes.tsv" "$TCG" "$RESULTS" "$BUILD/matrix.md")
