@@ -10,7 +10,7 @@ LANES ?=
 
 S := scripts
 
-.PHONY: help run check kernel initramfs boot deps source tree clean distclean test-harness
+.PHONY: help run check kernel initramfs boot deps source tree clean distclean test-harness bisect-check
 
 help:
 	@echo 'KAISER for Linux/x86: targets'
@@ -24,6 +24,7 @@ help:
 	@echo '  make boot FLAVOUR=F [ARGS=...] [SMP=n] [SUITE=report|selftests]'
 	@echo '                            boot one kernel non-interactively; log in build/logs/'
 	@echo '  make test-harness         only the harness self-tests (no kernel build)'
+	@echo '  make bisect-check         build every flavour after every patch (slow)'
 	@echo '  make deps | source | tree install packages | unpack the base tree | apply the series'
 	@echo '  make clean                remove kernel builds and logs (keeps the unpacked source)'
 	@echo '  make distclean            remove build/ entirely'
@@ -54,6 +55,9 @@ boot:
 
 test-harness:
 	@tests/harness-selftests.sh
+
+bisect-check:
+	@$(S)/check-bisect.sh
 
 clean:
 	rm -rf build/obj-* build/logs build/results build/selftests build/headers build/initramfs.cpio.gz

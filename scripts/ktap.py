@@ -24,7 +24,9 @@ def lines_of(text, kernel):
     for raw in text.splitlines():
         m = TS.search(raw)
         if kernel:
-            if m:
+            # Only lines the kernel printed itself: a timestamp quoted
+            # later in a line (say, a dmesg excerpt) does not count.
+            if m and m.start() == 0:
                 yield raw[m.end():]
         elif not m:
             yield raw
