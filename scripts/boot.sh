@@ -66,7 +66,11 @@ qemu=("$QEMU" -accel tcg -cpu "$cpu" -smp "$smp" -m 512M
 if [ "$suite" = shell ]; then
 	# Interactive: the serial console and QEMU's monitor on this
 	# terminal (Ctrl-A X quits), and a copy of everything in the log.
+	set +e
 	"${qemu[@]}" -serial mon:stdio | tee "$log"
+	status=${PIPESTATUS[0]}
+	# 1: the guest powered off through qemu-exit; 0: Ctrl-A X
+	[ "$status" = 1 ] || [ "$status" = 0 ] || die "QEMU exited with status $status; log: $log"
 	exit 0
 fi
 
