@@ -25,6 +25,9 @@ mkdir -p "$OBJ" "$LOGS"
 log=$LOGS/build-$flavour.log
 CC=gcc
 command -v ccache >/dev/null && CC="ccache gcc"
+# Paths relative to build/, so that another tree under build/ with the
+# same sources (scripts/check-bisect.sh's) hits the same cache entries.
+export CCACHE_BASEDIR=$BUILD
 JOBS=${JOBS:-$(nproc)}
 kmake() {
 	make -C "$TREE" O="$OBJ" ARCH=x86_64 CC="$CC" HOSTCC="$CC" -j"$JOBS" "$@"
