@@ -118,11 +118,14 @@ fi
 
 # Selftests that must run on another CPU model (see the TSV): one extra
 # boot per model, and the lane's main boot excludes them all.
-declare -A by_cpu
+declare -A by_cpu retries
 while IFS=$'\t' read -r t action _; do
-	case "$action" in cpu=*) by_cpu[${action#cpu=}]+="${by_cpu[${action#cpu=}]:+,}$t" ;; esac
+	case "$action" in
+	cpu=*) by_cpu[${action#cpu=}]+="${by_cpu[${action#cpu=}]:+,}$t" ;;
+	retry=*) retries[$t]=${action#retry=} ;;
+	esac
 done < <(grep -vE '^\s*(#|$)' "$TCG" | tr -s '\t')
-elsewhere=$(IFS=,; echo "${by_cpu[*]}")
+elsewhere=$(IFS=,; echo "${by_cpu[*]}${retries[*]:+,}${!retries[*]}" | sed 's/ /,/g')
 
 # KAISER audits its shadow page tables at boot: when it is active, the
 # audit line must be there and report no violation.
@@ -188,6 +191,26 @@ while IFS=$'\t' read -r lane flavour smp ref args; do
 				esac
 			done <"$RESULTS/$name.kunit"
 		fi
+	done
+	# Tests that hang now and then whatever the kernel: a boot each, retried.
+	for t in "${!retries[@]}"; do
+		name=$lane-$t
+		for try in $(seq 1 "${retries[$t]}"); do
+			"$TOP/scripts/boot.sh" --suite selftests --smp "$smp" --name "$name" --timeout 180 \
+				--args "$args harness.only=$t harness.timeout=120" "$flavour" 2>"$RESULTS/$name.boot"
+			rc=$?
+			if [ $rc = 0 ] || [ $rc = 3 ]; then
+				count passed "$name: boots and runs $t cleanly (try $try of ${retries[$t]})"
+				"$TOP/scripts/ktap.py" --user "$LOGS/$name.log" >>"$RESULTS/$lane.tsv.part"
+				break
+			fi
+			cp "$LOGS/$name.log" "$LOGS/$name.try$try.log"
+			echo "note: $name: try $try of ${retries[$t]} failed: $(tail -1 "$RESULTS/$name.boot" | sed 's/; log: .*//'); log: $LOGS/$name.try$try.log"
+			if [ "$try" = "${retries[$t]}" ]; then
+				count failed "$name: $t did not run cleanly in ${retries[$t]} tries"
+				lane_ok=0
+			fi
+		done
 	done
 	# Only a lane whose boots all ended cleanly has results to compare.
 	[ $lane_ok = 1 ] && mv "$RESULTS/$lane.tsv.part" "$RESULTS/$lane.tsv"

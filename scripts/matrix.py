@@ -145,7 +145,8 @@ def main(argv):
             mark = ''
             if t in tcg:
                 action = tcg[t][0]
-                mark = f' ({action[4:]})' if action.startswith('cpu=') else ' (TCG)'
+                mark = (f' ({action[4:]})' if action.startswith('cpu=') else
+                        ' (own boot, retried)' if action.startswith('retry=') else ' (TCG)')
             out.append(f'| {t}{mark} | {row} |')
         out.append('')
         out.append('P passed, F failed, s skipped by the test itself, '
