@@ -136,16 +136,19 @@ else
 fi
 
 # --- the guest side
+# Sleep durations unique to this run, so that a concurrent run's sleeps
+# are not mistaken for ours.
+m1=$((100000 + $$ * 3)) m2=$((100001 + $$ * 3)) m3=$((100002 + $$ * 3))
 if gcc -O2 -Wall -Werror -static -o $TMP/runtest $TOP/guest/runtest.c 2>$TMP/cc.log; then
 	t0=$(date +%s)
-	expect 124 "runtest: a test over its time limit is stopped with status 124" "killing its process group" -- $TMP/runtest 1 /bin/sh -c 'sleep 3017 & exec sleep 3018'
+	expect 124 "runtest: a test over its time limit is stopped with status 124" "killing its process group" -- $TMP/runtest 1 /bin/sh -c "sleep $m1 & exec sleep $m2"
 	sleep 0.2
-	pgrep -f 'sleep 301[78]$' >/dev/null && nok "runtest: the test's children die with it" "$(pgrep -af 'sleep 301[78]$')" || ok "runtest: the test's children die with it"
+	pgrep -f "sleep ($m1|$m2)\$" >/dev/null && nok "runtest: the test's children die with it" "$(pgrep -af "sleep ($m1|$m2)\$")" || ok "runtest: the test's children die with it"
 	expect 3 "runtest: passes the test's exit status through" "" -- $TMP/runtest 5 /bin/sh -c 'exit 3'
 	expect 139 "runtest: a test killed by SIGSEGV gives 128+11" "" -- $TMP/runtest 5 /bin/sh -c 'kill -SEGV $$'
-	expect 0 "runtest: a finished test's background children are killed" "" -- $TMP/runtest 5 /bin/sh -c 'sleep 3019 & exit 0'
+	expect 0 "runtest: a finished test's background children are killed" "" -- $TMP/runtest 5 /bin/sh -c "sleep $m3 & exit 0"
 	sleep 0.2
-	pgrep -f 'sleep 3019$' >/dev/null && nok "runtest: no stray child after a test" || ok "runtest: no stray child after a test"
+	pgrep -f "sleep $m3\$" >/dev/null && nok "runtest: no stray child after a test" || ok "runtest: no stray child after a test"
 else
 	nok "runtest: builds" "$(head -3 $TMP/cc.log)"
 fi
