@@ -21,21 +21,20 @@ import os
 import sys
 
 
-def read_tsv(path, ncols):
+def read_tsv(path):
+    """Rows of a hand-written table: runs of tabs separate the columns."""
     rows = []
     with open(path) as f:
         for line in f:
             if not line.strip() or line.startswith('#'):
                 continue
-            parts = line.rstrip('\n').split('\t')
-            parts = [p for p in parts if p != ''] if ncols > 3 else parts
-            rows.append(parts)
+            rows.append([p for p in line.rstrip('\n').split('\t') if p != ''])
     return rows
 
 
 def load_lanes(path):
     lanes = []
-    for p in read_tsv(path, 5):
+    for p in read_tsv(path):
         lane, flavour, smp, ref = p[:4]
         args = ' '.join(p[4:])
         lanes.append({'lane': lane, 'flavour': flavour, 'smp': smp,
@@ -45,7 +44,7 @@ def load_lanes(path):
 
 def load_tcg(path):
     tcg = {}
-    for p in read_tsv(path, 5):
+    for p in read_tsv(path):
         tcg[p[0]] = (p[1], ' '.join(p[2:]))
     return tcg
 

@@ -118,7 +118,7 @@ if command -v quilt >/dev/null; then
 	echo 0001-good.patch >$P/patches/series
 	expect 0 "patch-tree: a clean series applies" "applied 1 patches" -- pt
 	grep -qx eleven $P/tree/file && ok "patch-tree: the patched tree holds the change" || nok "patch-tree: the patched tree holds the change"
-	seq 1 40 | grep -qx 11 && grep -qx 11 $P/src/linux-source-6.1/file && ok "patch-tree: the pristine tree is untouched" || nok "patch-tree: the pristine tree is untouched"
+	grep -qx 11 $P/src/linux-source-6.1/file && ! grep -qx eleven $P/src/linux-source-6.1/file && ok "patch-tree: the pristine tree is untouched" || nok "patch-tree: the pristine tree is untouched"
 	printf '0001-good.patch\n0002-offset.patch\n' >$P/patches/series
 	expect 1 "patch-tree: an offset stops the build, naming the patch" "patch 2, patches/0002-offset.patch, applies only with an offset" -- pt
 	printf '0001-good.patch\n0003-bad.patch\n' >$P/patches/series
