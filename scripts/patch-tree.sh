@@ -58,8 +58,8 @@ for p in $(series_patches); do
 		echo "$out" | tail -20 >&2
 		die "patch $n, patches/$p, does not apply to the base tree"
 	fi
-	if echo "$out" | grep -Eq 'offset|fuzz'; then
-		echo "$out" | grep -E 'offset|fuzz' >&2
+	if echo "$out" | grep -Eq '^Hunk #[0-9]+ succeeded at .*(offset|fuzz)'; then
+		echo "$out" | grep -E '^Hunk #[0-9]+ succeeded at' >&2
 		die "patch $n, patches/$p, applies only with an offset or fuzz: rebase it (quilt push; quilt refresh)"
 	fi
 done

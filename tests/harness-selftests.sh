@@ -110,10 +110,12 @@ if command -v quilt >/dev/null; then
 	P=$TMP/p
 	mkdir -p $P/src/linux-source-6.1 $P/patches
 	seq 1 40 >$P/src/linux-source-6.1/file
+	seq 1 10 >$P/src/linux-source-6.1/asm-offsets.c
 	echo "test source" >$P/src/.unpacked
 	printf -- '--- a/file\n+++ b/file\n@@ -10,3 +10,3 @@\n 10\n-11\n+eleven\n 12\n' >$P/patches/0001-good.patch
 	printf -- '--- a/file\n+++ b/file\n@@ -20,3 +20,3 @@\n 19\n-20\n+twenty\n 21\n' >$P/patches/0002-offset.patch
 	printf -- '--- a/file\n+++ b/file\n@@ -30,3 +30,3 @@\n 30\n-nothere\n+x\n 32\n' >$P/patches/0003-bad.patch
+	printf -- '--- a/asm-offsets.c\n+++ b/asm-offsets.c\n@@ -4,3 +4,3 @@\n 4\n-5\n+five\n 6\n' >$P/patches/0004-clean.patch
 	pt() { env BUILD=$P SRC=$P/src/linux-source-6.1 TREE=$P/tree PATCHES=$P/patches $S/patch-tree.sh; }
 	echo 0001-good.patch >$P/patches/series
 	expect 0 "patch-tree: a clean series applies" "applied 1 patches" -- pt
@@ -121,6 +123,8 @@ if command -v quilt >/dev/null; then
 	grep -qx 11 $P/src/linux-source-6.1/file && ! grep -qx eleven $P/src/linux-source-6.1/file && ok "patch-tree: the pristine tree is untouched" || nok "patch-tree: the pristine tree is untouched"
 	printf '0001-good.patch\n0002-offset.patch\n' >$P/patches/series
 	expect 1 "patch-tree: an offset stops the build, naming the patch" "patch 2, patches/0002-offset.patch, applies only with an offset" -- pt
+	printf '0001-good.patch\n0004-clean.patch\n' >$P/patches/series
+	expect 0 "patch-tree: a file named like 'offset' is no offset" "applied 2 patches" -- pt
 	printf '0001-good.patch\n0003-bad.patch\n' >$P/patches/series
 	expect 1 "patch-tree: a patch that does not apply stops the build, naming it" "patch 2, patches/0003-bad.patch, does not apply" -- pt
 	printf '0001-good.patch\n' >$P/patches/series
