@@ -10,7 +10,7 @@ LANES ?=
 
 S := scripts
 
-.PHONY: help run check kernel initramfs boot deps source tree clean distclean test-harness bisect-check
+.PHONY: help run check bench kernel initramfs boot deps source tree clean distclean test-harness bisect-check
 
 help:
 	@echo 'KAISER for Linux/x86: targets'
@@ -19,9 +19,12 @@ help:
 	@echo '                            kernel parameters'
 	@echo '  make check                the whole test suite; ends with "N passed, N failed, N skipped"'
 	@echo '                            (LANES="none-smp2 pti-on-smp2" runs only those lanes)'
+	@echo '  make bench                getppid, read, page fault, pipe and fork costs under none,'
+	@echo '                            pti=on/off, kaiser=on and nokaiser, in guest instructions'
+	@echo '                            (QEMU -icount): a markdown table, also in build/bench.md'
 	@echo '  make kernel FLAVOUR=F     build one flavour (kaiser, pti, none); prints its bzImage'
 	@echo '  make initramfs            build build/initramfs.cpio.gz (busybox + x86 selftests)'
-	@echo '  make boot FLAVOUR=F [ARGS=...] [SMP=n] [SUITE=report|selftests]'
+	@echo '  make boot FLAVOUR=F [ARGS=...] [SMP=n] [SUITE=report|selftests|stress|spin|bench]'
 	@echo '                            boot one kernel non-interactively; log in build/logs/'
 	@echo '  make test-harness         only the harness self-tests (no kernel build)'
 	@echo '  make bisect-check         build every flavour after every patch (slow)'
@@ -34,6 +37,11 @@ run:
 
 check:
 	@$(S)/check.sh $(LANES)
+
+bench: tree
+	@for f in none pti kaiser; do $(S)/build-kernel.sh $$f >/dev/null || exit 1; done
+	@$(S)/build-initramfs.sh >/dev/null
+	@$(S)/bench.sh
 
 deps:
 	@$(S)/install-deps.sh

@@ -4,13 +4,17 @@
 # in build/logs/NAME.qmp for tests that inspect the guest from outside.
 #
 # usage: scripts/boot.sh [options] FLAVOUR
-#   --suite S       report (default), selftests or shell (interactive)
+#   --suite S       report (default), selftests, bench, stress, spin, or
+#                   shell (interactive); see guest/init
 #   --args "..."    extra kernel parameters
 #   --smp N         vCPUs (default 2)
 #   --cpu MODEL     QEMU -cpu (default max,vendor=GenuineIntel: Meltdown-affected)
 #   --name NAME     log name (default FLAVOUR)
 #   --timeout S     hard limit for the whole boot (default 900)
 #   --kernel FILE   boot this bzImage instead of the flavour's
+#   --icount        count time in guest instructions (-icount shift=0,
+#                   sleep=off): one guest nanosecond per instruction,
+#                   deterministic; for make bench
 #
 # Exit status: 0 when the guest reached its end-of-run marker reporting
 # success and the log checker found nothing; 3 when the log is clean but
@@ -20,7 +24,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-suite=report args= smp=2 cpu=max,vendor=GenuineIntel name= timeout=900 kernel=
+suite=report args= smp=2 cpu=max,vendor=GenuineIntel name= timeout=900 kernel= icount=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--suite) suite=$2; shift 2 ;;
@@ -30,6 +34,7 @@ while [ $# -gt 0 ]; do
 	--name) name=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
+	--icount) icount=1; shift ;;
 	-*) die "boot.sh: unknown option '$1' (see the usage in $0)" ;;
 	*) break ;;
 	esac
@@ -37,7 +42,10 @@ done
 [ $# -eq 1 ] || die "usage: $0 [options] FLAVOUR"
 flavour=$1
 check_flavour "$flavour"
-case "$suite" in report | selftests | shell) ;; *) die "unknown suite '$suite' (report, selftests or shell)" ;; esac
+case "$suite" in
+report | selftests | bench | stress | spin | shell) ;;
+*) die "unknown suite '$suite' (report, selftests, bench, stress, spin or shell)" ;;
+esac
 case "$smp" in [1-4]) ;; *) die "--smp must be 1 to 4, not '$smp'" ;; esac
 case "$timeout" in '' | *[!0-9]*) die "--timeout must be a number of seconds, not '$timeout'" ;; esac
 name=${name:-$flavour}
@@ -62,6 +70,7 @@ qemu=("$QEMU" -accel tcg -cpu "$cpu" -smp "$smp" -m 512M
 	-no-reboot -nographic -nodefaults
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 	-qmp "unix:$qmp,server=on,wait=off")
+[ -n "$icount" ] && qemu+=(-icount shift=0,sleep=off)
 
 if [ "$suite" = shell ]; then
 	# Interactive: the serial console and QEMU's monitor on this

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build the test guest's initramfs, build/initramfs.cpio.gz: busybox-static,
-# guest/init, the guest helpers (guest/*.c), and the kernel's
+# guest/init, the guest helpers (guest/*.c), make bench's guest program
+# (bench/*.c), and the kernel's
 # tools/testing/selftests/x86 from the patched tree, as static 64- and
 # 32-bit binaries.
 #
@@ -48,7 +49,8 @@ for a in $("$BUSYBOX" --list); do
 done
 cp "$TOP/guest/init" "$stage/init"
 chmod +x "$stage/init"
-for c in "$TOP"/guest/*.c; do
+# The guest helpers, and make bench's guest program
+for c in "$TOP"/guest/*.c "$TOP"/bench/*.c; do
 	gcc -O2 -Wall -Werror -static -o "$stage/harness/$(basename "$c" .c)" "$c" >>"$log" 2>&1 ||
 		die "building $c failed; see $log"
 done

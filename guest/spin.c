@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spin: stay in user mode, without system calls, for SECONDS of guest
+ * time, so that the host can stop the VM while this CPU runs user code
+ * and read, through QMP, the page tables behind its CR3 (see
+ * scripts/check-isolation.py).  Prints a marker when it starts.
+ *
+ * usage: spin SECONDS
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <x86intrin.h>
+
+int main(int argc, char **argv)
+{
+	int secs = argc > 1 ? atoi(argv[1]) : 0;
+	unsigned long long start, hz = 0;
+	struct timespec t0, t1;
+	volatile unsigned long n = 0;
+	double elapsed;
+
+	if (secs < 1) {
+		fprintf(stderr, "usage: spin SECONDS\n");
+		return 2;
+	}
+	/* Calibrate the TSC once, then loop on it: no system call in the loop. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	start = __rdtsc();
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		elapsed = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	} while (elapsed < 0.05);
+	hz = (__rdtsc() - start) / elapsed;
+
+	printf("harness: spinning in user mode for %d s\n", secs);
+	fflush(stdout);
+	start = __rdtsc();
+	while (__rdtsc() - start < hz * secs)
+		n++;
+	printf("harness: spin done\n");
+	return 0;
+}
