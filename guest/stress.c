@@ -39,18 +39,35 @@ static int expired(void)
 	return time(NULL) >= deadline;
 }
 
-/* Both sides of a pair: signal the peer, wait for its signal, repeat. */
+static volatile sig_atomic_t usr1, alarms;
+
+static void on_usr1(int sig)
+{
+	usr1++;
+}
+
+static void on_alarm(int sig)
+{
+	alarms++;
+}
+
+/*
+ * Both sides of a pair: wait for the peer's signal, signal back, repeat.
+ * A side that waits 2 s for a signal while its peer still runs has lost
+ * one (the other side always answers): that fails the pair.
+ */
 static void signal_pair(void)
 {
 	sigset_t block, wait;
 	pid_t peer, parent = getpid();
-	long n = 0;
+	long n = 0, stalls = 0;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &wait);
 	sigdelset(&wait, SIGUSR1);
-	signal(SIGUSR1, on_signal);
+	signal(SIGUSR1, on_usr1);
+	signal(SIGALRM, on_alarm);
 
 	peer = fork();
 	if (peer < 0)
@@ -60,19 +77,26 @@ static void signal_pair(void)
 	else
 		kill(peer, SIGUSR1);	/* the parent serves first */
 	while (!expired()) {
-		alarm(5);	/* a lost signal must not hang the pair */
+		sig_atomic_t seen = usr1;
+
+		alarm(2);
 		sigsuspend(&wait);
+		alarm(0);
+		if (usr1 == seen) {
+			/* Woken by the alarm: near the end, the peer may be gone. */
+			if (time(NULL) < deadline - 1)
+				stalls++;
+			continue;
+		}
 		n++;
-		if (kill(peer, SIGUSR1) && errno == ESRCH)
-			break;
+		kill(peer, SIGUSR1);
 	}
-	alarm(0);
 	if (getpid() != parent)
-		_exit(n > 0 ? 0 : 1);
-	kill(peer, SIGUSR1);
+		_exit(n > 0 && !stalls ? 0 : 1);
 	waitpid(peer, NULL, 0);
-	printf("stress: signal pair %d: %ld signals\n", parent, n);
-	_exit(n > 0 ? 0 : 1);
+	printf("stress: signal pair %d: %ld signals, %ld stalls\n", parent, n,
+	       stalls);
+	_exit(n > 0 && !stalls ? 0 : 1);
 }
 
 static void timer_storm(void)

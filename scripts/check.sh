@@ -2,7 +2,9 @@
 # The whole test suite (make check): the harness self-tests, then every
 # flavour built from the patched tree, then every lane of tests/lanes.tsv
 # booted in QEMU running the x86 selftests (and whatever KUnit tests the
-# kernel carries), compared lane by lane with the 'none' flavour.
+# kernel carries), compared lane by lane with the 'none' flavour; then,
+# with KAISER built: its page tables inspected from outside the guest, a
+# stress run, and the entry-cost budget of make bench.
 # Ends with the line 'N passed, N failed, N skipped'; exits 1 on any
 # failure.
 #
@@ -125,7 +127,6 @@ while IFS=$'\t' read -r t action _; do
 	retry=*) retries[$t]=${action#retry=} ;;
 	esac
 done < <(grep -vE '^\s*(#|$)' "$TCG" | tr -s '\t')
-elsewhere=$(IFS=,; echo "${by_cpu[*]}${retries[*]:+,}${!retries[*]}" | sed 's/ /,/g')
 
 # KAISER audits its shadow page tables at boot: when it is active, the
 # audit line must be there and report no violation.
@@ -154,22 +155,37 @@ mkdir -p "$RESULTS"
 awk -v only="$only_lanes" '/^[[:space:]]*(#|$)/ { next }
 	only == "  " || index(only, " " $1 " ") { print }' "$LANES" >"$RESULTS/lanes.tsv"
 [ -s "$RESULTS/lanes.tsv" ] || { count failed "no lane matches '$*' (see $LANES)"; finish; }
-while IFS=$'\t' read -r lane flavour smp ref args; do
+while IFS=$'\t' read -r lane flavour smp vendor ref args; do
 	state=${flavour_state[$flavour]:-failed}
 	case "$state" in
 	skip:*) echo "${state#skip:}" >"$RESULTS/$lane.skip"; continue ;;
 	failed) echo "$lane: the $flavour kernel did not build" ; continue ;;
 	esac
+	case $vendor in
+	intel) main_cpu=max,vendor=GenuineIntel ;;
+	amd) main_cpu=max,vendor=AuthenticAMD ;;
+	*) count failed "$lane: unknown cpu '$vendor' in $LANES (intel or amd)"; continue ;;
+	esac
+	# The TSV names Intel models: a lane on AMD takes the same model with
+	# the vendor changed, and runs in its main boot what needs only AMD.
+	declare -A lane_cpu=()
+	excluded=("${!retries[@]}")
+	for model in "${!by_cpu[@]}"; do
+		m=${model/vendor=GenuineIntel/vendor=${main_cpu#max,vendor=}}
+		[ "$m" = "$main_cpu" ] && continue
+		lane_cpu[$m]+="${lane_cpu[$m]:+,}${by_cpu[$model]}"
+		excluded+=(${by_cpu[$model]//,/ })
+	done
 	t0=$(now)
 	: >"$RESULTS/$lane.tsv.part"
 	lane_ok=1
-	boots=(main "${!by_cpu[@]}")
+	boots=(main "${!lane_cpu[@]}")
 	for boot in "${boots[@]}"; do
 		if [ "$boot" = main ]; then
-			name=$lane cpu=max,vendor=GenuineIntel sel="harness.exclude=$elsewhere"
+			name=$lane cpu=$main_cpu sel="harness.exclude=$(IFS=,; echo "${excluded[*]}")"
 		else
 			name=$lane-$(echo "$boot" | sed -e 's/^max,//' -e 's/vendor=//' -e 's/[^A-Za-z0-9-]/_/g')
-			cpu=$boot sel="harness.only=${by_cpu[$boot]}"
+			cpu=$boot sel="harness.only=${lane_cpu[$boot]}"
 		fi
 		"$TOP/scripts/boot.sh" --suite selftests --smp "$smp" --cpu "$cpu" --name "$name" \
 			--args "$args $sel" "$flavour" 2>"$RESULTS/$name.boot"
@@ -196,7 +212,7 @@ while IFS=$'\t' read -r lane flavour smp ref args; do
 	for t in "${!retries[@]}"; do
 		name=$lane-$t
 		for try in $(seq 1 "${retries[$t]}"); do
-			"$TOP/scripts/boot.sh" --suite selftests --smp "$smp" --name "$name" --timeout 180 \
+			"$TOP/scripts/boot.sh" --suite selftests --smp "$smp" --cpu "$main_cpu" --name "$name" --timeout 180 \
 				--args "$args harness.only=$t harness.timeout=120" "$flavour" 2>"$RESULTS/$name.boot"
 			rc=$?
 			if [ $rc = 0 ] || [ $rc = 3 ]; then
@@ -216,6 +232,51 @@ while IFS=$'\t' read -r lane flavour smp ref args; do
 	[ $lane_ok = 1 ] && mv "$RESULTS/$lane.tsv.part" "$RESULTS/$lane.tsv"
 	timings+=("$lane: $(($(now) - t0)) s")
 done <"$RESULTS/lanes.tsv"
+
+if [ "${flavour_state[kaiser]}" = built ]; then
+	echo "== isolation seen from outside the guest (QMP, a user process spinning)"
+	t0=$(now)
+	for m in "iso-kaiser-on kaiser kaiser=on isolated" "iso-nokaiser kaiser nokaiser whole" \
+		"iso-pti-on pti pti=on any"; do
+		set -- $m
+		[ "${flavour_state[$2]}" = built ] || continue
+		if "$TOP/scripts/check-isolation.sh" "$1" "$2" "$3" "$4" >"$RESULTS/$1.out" 2>&1; then
+			count passed "$1: $(tail -1 "$RESULTS/$1.out" | sed 's/^check-isolation: //'): $(grep 'pages of kernel address space' "$RESULTS/$1.out" | sed 's/^ *//')"
+		else
+			cat "$RESULTS/$1.out"
+			count failed "$1: $(tail -1 "$RESULTS/$1.out")"
+		fi
+	done
+	timings+=("isolation: $(($(now) - t0)) s")
+
+	secs=${STRESS_SECONDS:-180}
+	echo "== stress: signal, fork and shell storms under kaiser=on, 2 vCPUs, $secs s"
+	t0=$(now)
+	if "$TOP/scripts/boot.sh" --suite stress --smp 2 --timeout $((secs + 300)) --name stress-kaiser-on \
+		--args "kaiser=on harness.seconds=$secs" kaiser 2>"$RESULTS/stress.boot"; then
+		grep '^# stress: [0-9]* workers\|^# shell loop\|^# selftest loop' "$LOGS/stress-kaiser-on.log" | sed 's/^# /  /'
+		count passed "stress-kaiser-on: $secs s of storms, every worker ok, clean log"
+	else
+		grep '^# ' "$LOGS/stress-kaiser-on.log" | tail -8
+		count failed "$(tail -1 "$RESULTS/stress.boot")"
+	fi
+	timings+=("stress: $(($(now) - t0)) s")
+
+	if [ "${flavour_state[pti]}" = built ] && [ "${flavour_state[none]}" = built ]; then
+		echo "== entry cost (make bench, QEMU -icount: guest instructions)"
+		t0=$(now)
+		"$TOP/scripts/bench.sh" --check >"$RESULTS/bench.out" 2>&1
+		grep -E '^(\||getppid over)' "$RESULTS/bench.out"
+		grep -qE '^(ok|FAIL): ' "$RESULTS/bench.out" || count failed "make bench did not finish: $(tail -1 "$RESULTS/bench.out")"
+		while read -r verdict rest; do
+			case $verdict in
+			ok:) count passed "bench: $rest" ;;
+			FAIL:) count failed "bench: $rest" ;;
+			esac
+		done < <(grep -E '^(ok|FAIL): ' "$RESULTS/bench.out")
+		timings+=("bench: $(($(now) - t0)) s")
+	fi
+fi
 
 if [ -s "$RESULTS/visible.txt" ]; then
 	echo "== kernel pages mapped in the page tables user space runs on (ptdump of current_user)"

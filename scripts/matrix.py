@@ -35,9 +35,9 @@ def read_tsv(path):
 def load_lanes(path):
     lanes = []
     for p in read_tsv(path):
-        lane, flavour, smp, ref = p[:4]
-        args = ' '.join(p[4:])
-        lanes.append({'lane': lane, 'flavour': flavour, 'smp': smp,
+        lane, flavour, smp, cpu, ref = p[:5]
+        args = ' '.join(p[5:])
+        lanes.append({'lane': lane, 'flavour': flavour, 'smp': smp, 'cpu': cpu,
                       'ref': None if ref == '-' else ref, 'args': args})
     return lanes
 
@@ -129,10 +129,10 @@ def main(argv):
         summary.append((l, f"{lc['passed']} passed, {lc['failed']} failed, {lc['skipped']} skipped"))
 
     out = []
-    out.append('| # | lane | flavour | vCPUs | kernel parameters | result |')
-    out.append('|---|------|---------|-------|-------------------|--------|')
+    out.append('| # | lane | flavour | vCPUs | CPU | kernel parameters | result |')
+    out.append('|---|------|---------|-------|-----|-------------------|--------|')
     for i, (l, s) in enumerate(summary, 1):
-        out.append(f"| {i} | {l['lane']} | {l['flavour']} | {l['smp']} | {l['args'] or '-'} | {s} |")
+        out.append(f"| {i} | {l['lane']} | {l['flavour']} | {l['smp']} | {l['cpu']} | {l['args'] or '-'} | {s} |")
     out.append('')
     ran = [l['lane'] for l, _ in summary if (l['lane'], tests[0] if tests else '') in cells]
     idx = {l['lane']: i for i, (l, _) in enumerate(summary, 1)}

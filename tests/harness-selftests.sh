@@ -58,7 +58,7 @@ expect 0 "ktap: a Bail out! is reported" "<bail-out>	fail" -- $S/ktap.py --user 
 # --- result matrix
 M=$TMP/matrix
 mkdir -p $M/r
-printf 'ref\tnone\t2\t-\nlane\tpti\t2\tref\tpti=on\nskipped\tkaiser\t2\tref\tkaiser=on\n' >$M/lanes.tsv
+printf 'ref\tnone\t2\tintel\t-\nlane\tpti\t2\tintel\tref\tpti=on\nskipped\tkaiser\t2\tintel\tref\tkaiser=on\n' >$M/lanes.tsv
 printf 'flaky\ttcg-fail\tTCG does it wrong\n' >$M/tcg.tsv
 printf 'a\tpass\t\nb\tpass\t\nflaky\tfail\texit status 1\nself\tskip\tSKIP\n' >$M/r/ref.tsv
 printf 'a\tpass\t\nb\tfail\texit status 1\nflaky\tfail\texit status 1\nself\tskip\tSKIP\n' >$M/r/lane.tsv

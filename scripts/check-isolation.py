@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Inspect, from outside the guest, the page tables a user process runs on.
+
+Connects to a running guest's QMP socket (scripts/boot.sh makes one; the
+guest should be in the 'spin' suite, a user-mode busy loop), stops the VM
+at a moment when a vCPU executes user code (CPL 3), reads that vCPU's CR3
+and, through physical memory reads, walks the kernel half of the page
+tables behind it.  Every mapped page is sorted into the regions of
+DESIGN.md's allowlist (entry text, CPU entry area, espfix, LDT, vsyscall
+page) or found outside it.  The VM is resumed afterwards.
+
+  --expect isolated   KAISER: CR3 selects the shadow (bit 12 set), the
+                      entry text is mapped, nothing outside the allowlist
+  --expect whole      no isolation: CR3 is the kernel PGD and the kernel
+                      image outside the entry text is mapped
+  --expect any        just report (PTI, for comparison)
+
+Prints one line per region and a verdict line; exits 1 when the
+expectation does not hold, 2 on a usage or QMP problem.
+
+usage: check-isolation.py --qmp SOCKET --system-map FILE --expect MODE
+"""
+import argparse
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+
+PAGE = 4096
+SHADOW_BIT = 1 << 12
+ADDR_MASK = 0x000FFFFFFFFFF000
+CEA_BASE = 0xFFFFFE0000000000
+ESPFIX_BASE = 0xFFFFFF0000000000
+P4D_SIZE = 1 << 39
+VSYSCALL = 0xFFFFFFFFFF600000
+MODULES = (0xFFFFFFFFA0000000, 0xFFFFFFFFFF000000)
+
+
+class Qmp:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+        self.f = self.sock.makefile("rw")
+        self.f.readline()  # greeting
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.f.write(json.dumps(msg) + "\n")
+        self.f.flush()
+        while True:
+            reply = json.loads(self.f.readline())
+            if "error" in reply:
+                raise RuntimeError(f"QMP {name}: {reply['error'].get('desc')}")
+            if "return" in reply:
+                return reply["return"]
+
+    def hmp(self, line):
+        return self.cmd("human-monitor-command", **{"command-line": line})
+
+
+def parse_cpus(text):
+    """{cpu index: {"cpl": n, "cr3": v, "cr4": v}} from 'info registers -a'."""
+    cpus, cur = {}, None
+    for line in text.splitlines():
+        if line.startswith("CPU#"):
+            cur = int(line[4:].split()[0].rstrip(":"))
+            cpus[cur] = {}
+        if cur is None and "RIP=" in line:
+            cur = 0
+            cpus[cur] = {}
+        for word in line.split():
+            if "=" not in word:
+                continue
+            k, v = word.split("=", 1)
+            if k in ("CPL", "CR3", "CR4") and cur is not None:
+                cpus[cur][k.lower()] = int(v, 16 if k != "CPL" else 10)
+    return cpus
+
+
+def symbols(path):
+    want = {"_text", "_end", "__entry_text_start", "__entry_text_end"}
+    syms = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] in want:
+                syms[parts[2]] = int(parts[0], 16)
+    missing = want - set(syms)
+    if missing:
+        sys.exit(f"check-isolation: {path} lacks {', '.join(sorted(missing))}")
+    return syms
+
+
+def walk(read_page, cr3, levels):
+    """Yield (virtual address, size) of every present leaf in the kernel half."""
+    shifts = [48, 39, 30, 21, 12] if levels == 5 else [39, 30, 21, 12]
+    top_bits = shifts[0] + 9
+
+    def canonical(va):
+        return va - (1 << top_bits) if va >> (top_bits - 1) & 1 else va
+
+    def visit(table, depth, base):
+        entries = read_page(table)
+        shift = shifts[depth]
+        first = 256 if depth == 0 else 0
+        for i in range(first, 512):
+            e = entries[i]
+            if not e & 1:
+                continue
+            va = base | (i << shift)
+            leaf = depth == len(shifts) - 1 or (shift in (30, 21) and e & 0x80)
+            if leaf:
+                yield canonical(va) & 0xFFFFFFFFFFFFFFFF, 1 << shift
+            else:
+                yield from visit(e & ADDR_MASK, depth + 1, va)
+
+    yield from visit(cr3 & ADDR_MASK, 0, 0)
+
+
+def classify(va, syms, levels):
+    ldt = (-112 << 48 if levels == 5 else -240 << 39) & 0xFFFFFFFFFFFFFFFF
+    ldt_size = 1 << (48 if levels == 5 else 39)
+    if syms["__entry_text_start"] <= va < syms["__entry_text_end"]:
+        return "entry text", True
+    if CEA_BASE <= va < CEA_BASE + P4D_SIZE:
+        return "CPU entry area", True
+    if ESPFIX_BASE <= va < ESPFIX_BASE + P4D_SIZE:
+        return "espfix", True
+    if ldt <= va < ldt + ldt_size:
+        return "LDT", True
+    if va & ~(PAGE - 1) == VSYSCALL:
+        return "vsyscall page", True
+    if syms["_text"] <= va < syms["_end"]:
+        return "kernel image outside the entry text", False
+    if MODULES[0] <= va < MODULES[1]:
+        return "module space", False
+    return "direct map, vmalloc or other kernel memory", False
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--qmp", required=True)
+    ap.add_argument("--system-map", required=True)
+    ap.add_argument("--expect", required=True, choices=["isolated", "whole", "any"])
+    ap.add_argument("--tries", type=int, default=200)
+    opts = ap.parse_args()
+    syms = symbols(opts.system_map)
+
+    try:
+        qmp = Qmp(opts.qmp)
+    except OSError as e:
+        print(f"check-isolation: cannot connect to {opts.qmp}: {e}")
+        return 2
+    tmpdir = tempfile.mkdtemp(prefix="isolation.")
+    cache = {}
+
+    def read_page(phys):
+        if phys not in cache:
+            path = os.path.join(tmpdir, "page")
+            qmp.cmd("pmemsave", val=phys, size=PAGE, filename=path)
+            with open(path, "rb") as f:
+                data = f.read()
+            cache[phys] = [int.from_bytes(data[i:i + 8], "little") for i in range(0, PAGE, 8)]
+        return cache[phys]
+
+    cpu = None
+    for _ in range(opts.tries):
+        qmp.cmd("stop")
+        cpus = parse_cpus(qmp.hmp("info registers -a"))
+        user = [c for c, r in cpus.items() if r.get("cpl") == 3]
+        if user:
+            cpu = cpus[user[0]]
+            break
+        qmp.cmd("cont")
+        time.sleep(0.05)
+    if cpu is None:
+        print(f"check-isolation: no vCPU was in user mode in {opts.tries} tries")
+        return 2
+    try:
+        levels = 5 if cpu["cr4"] & (1 << 12) else 4
+        regions, pages = {}, 0
+        for va, size in walk(read_page, cpu["cr3"], levels):
+            name, allowed = classify(va, syms, levels)
+            r = regions.setdefault(name, [allowed, 0])
+            r[1] += size // PAGE
+            pages += size // PAGE
+    finally:
+        qmp.cmd("cont")
+
+    shadow = bool(cpu["cr3"] & SHADOW_BIT)
+    print(f"CR3 {cpu['cr3']:#x} while in user mode ({'second' if shadow else 'first'} "
+          f"page of the PGD), {levels}-level paging, {len(cache)} table pages read")
+    for name, (allowed, n) in sorted(regions.items(), key=lambda x: (not x[1][0], x[0])):
+        print(f"  {n:8d} pages  {name}{'' if allowed else '   <- outside the allowlist'}")
+    outside = sum(n for allowed, n in regions.values() if not allowed)
+    print(f"  {pages:8d} pages of kernel address space mapped, {outside} outside the allowlist")
+
+    problems = []
+    if opts.expect == "isolated":
+        if not shadow:
+            problems.append("user code runs on the kernel PGD, not the shadow")
+        if outside:
+            problems.append(f"{outside} pages mapped outside the allowlist")
+        if "entry text" not in regions:
+            problems.append("the entry text is not mapped")
+    elif opts.expect == "whole":
+        if shadow:
+            problems.append("CR3 has the shadow bit set")
+        if "kernel image outside the entry text" not in regions:
+            problems.append("the kernel image is not mapped")
+    if problems:
+        print("check-isolation: FAIL: " + "; ".join(problems))
+        return 1
+    print(f"check-isolation: ok ({opts.expect})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+#!/bin/bash
+# Check from outside the guest which kernel memory the page tables of a
+# running user process map: boot FLAVOUR with ARGS in the 'spin' suite
+# (a user-mode busy loop), let scripts/check-isolation.py stop the VM
+# while a vCPU runs user code and walk the tables behind its CR3, and
+# let the guest finish.  Prints the region table; exits 0 when EXPECT
+# (isolated, whole or any; see check-isolation.py) holds.
+#
+# usage: scripts/check-isolation.sh NAME FLAVOUR "ARGS" EXPECT
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 4 ] || die "usage: $0 NAME FLAVOUR \"ARGS\" EXPECT"
+name=$1 flavour=$2 args=$3 expect=$4
+check_flavour "$flavour"
+map=$BUILD/obj-$flavour/System.map
+[ -f "$map" ] || die "no $map (make kernel FLAVOUR=$flavour)"
+
+"$TOP/scripts/boot.sh" --suite spin --smp 2 --timeout 300 --name "$name" \
+	--args "harness.seconds=20 $args" "$flavour" 2>"$LOGS/$name.boot" &
+boot=$!
+# Wait for the guest's spin marker (the log is $name.log.part until QEMU ends).
+for _ in $(seq 1 600); do
+	grep -qs '^harness: spinning' "$LOGS/$name.log.part" && break
+	kill -0 $boot 2>/dev/null || break
+	sleep 0.2
+done
+rc=0
+if grep -qs '^harness: spinning' "$LOGS/$name.log.part"; then
+	python3 "$TOP/scripts/check-isolation.py" --qmp "$LOGS/$name.qmp" \
+		--system-map "$map" --expect "$expect" || rc=$?
+else
+	echo "check-isolation: the guest never started spinning"
+	rc=1
+fi
+wait $boot || { echo "check-isolation: $(tail -1 "$LOGS/$name.boot")"; rc=1; }
+exit $rc
