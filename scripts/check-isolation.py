@@ -10,7 +10,9 @@ DESIGN.md's allowlist (entry text, CPU entry area, espfix, LDT, vsyscall
 page) or found outside it.  The VM is resumed afterwards.
 
   --expect isolated   KAISER: CR3 selects the shadow (bit 12 set), the
-                      entry text is mapped, nothing outside the allowlist
+                      entry text and the process's LDT (guest/spin.c
+                      installs one) are mapped, nothing outside the
+                      allowlist
   --expect whole      no isolation: CR3 is the kernel PGD and the kernel
                       image outside the entry text is mapped
   --expect any        just report (PTI, for comparison)
@@ -123,7 +125,8 @@ def walk(read_page, cr3, levels):
 
 
 def classify(va, syms, levels):
-    ldt = (-112 << 48 if levels == 5 else -240 << 39) & 0xFFFFFFFFFFFFFFFF
+    # LDT_PGD_ENTRY is -240 with either paging depth
+    ldt = (-240 << (48 if levels == 5 else 39)) & 0xFFFFFFFFFFFFFFFF
     ldt_size = 1 << (48 if levels == 5 else 39)
     if syms["__entry_text_start"] <= va < syms["__entry_text_end"]:
         return "entry text", True
@@ -208,6 +211,8 @@ def main():
             problems.append(f"{outside} pages mapped outside the allowlist")
         if "entry text" not in regions:
             problems.append("the entry text is not mapped")
+        if "LDT" not in regions:
+            problems.append("the LDT of the spinning process is not mapped")
     elif opts.expect == "whole":
         if shadow:
             problems.append("CR3 has the shadow bit set")

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Send QMP commands to a running guest (scripts/boot.sh makes the socket).
+
+usage: qmp.py SOCKET COMMAND [COMMAND...]
+       qmp.py SOCKET --every SECONDS COMMAND
+           (repeat COMMAND until the guest goes away; prints the count)
+COMMAND is a QMP command name without arguments (inject-nmi, stop, cont)
+or 'hmp:...' for a human monitor command.  Exits 2 if the socket cannot
+be reached.
+"""
+import json
+import socket
+import sys
+import time
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    f = s.makefile("rw")
+    f.readline()
+    send(f, "qmp_capabilities")
+    return f
+
+
+def send(f, cmd):
+    if cmd.startswith("hmp:"):
+        msg = {"execute": "human-monitor-command",
+               "arguments": {"command-line": cmd[4:]}}
+    else:
+        msg = {"execute": cmd}
+    f.write(json.dumps(msg) + "\n")
+    f.flush()
+    while True:
+        line = f.readline()
+        if not line:
+            raise ConnectionError("the guest went away")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"{cmd}: {reply['error'].get('desc')}")
+        if "return" in reply:
+            return reply["return"]
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    try:
+        f = connect(argv[1])
+    except OSError as e:
+        print(f"qmp.py: {argv[1]}: {e}", file=sys.stderr)
+        return 2
+    if argv[2] == "--every":
+        period, cmd, n = float(argv[3]), argv[4], 0
+        try:
+            while True:
+                send(f, cmd)
+                n += 1
+                time.sleep(period)
+        except (ConnectionError, OSError, ValueError):
+            pass
+        print(f"qmp.py: sent {cmd} {n} times")
+        return 0
+    for cmd in argv[2:]:
+        out = send(f, cmd)
+        if isinstance(out, str):
+            print(out, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
