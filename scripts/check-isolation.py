@@ -23,12 +23,12 @@ expectation does not hold, 2 on a usage or QMP problem.
 usage: check-isolation.py --qmp SOCKET --system-map FILE --expect MODE
 """
 import argparse
-import json
 import os
-import socket
 import sys
 import tempfile
 import time
+
+from qmp import connect, send
 
 PAGE = 4096
 SHADOW_BIT = 1 << 12
@@ -38,31 +38,6 @@ ESPFIX_BASE = 0xFFFFFF0000000000
 P4D_SIZE = 1 << 39
 VSYSCALL = 0xFFFFFFFFFF600000
 MODULES = (0xFFFFFFFFA0000000, 0xFFFFFFFFFF000000)
-
-
-class Qmp:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
-        self.f = self.sock.makefile("rw")
-        self.f.readline()  # greeting
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.f.write(json.dumps(msg) + "\n")
-        self.f.flush()
-        while True:
-            reply = json.loads(self.f.readline())
-            if "error" in reply:
-                raise RuntimeError(f"QMP {name}: {reply['error'].get('desc')}")
-            if "return" in reply:
-                return reply["return"]
-
-    def hmp(self, line):
-        return self.cmd("human-monitor-command", **{"command-line": line})
 
 
 def parse_cpus(text):
@@ -155,7 +130,7 @@ def main():
     syms = symbols(opts.system_map)
 
     try:
-        qmp = Qmp(opts.qmp)
+        qmp = connect(opts.qmp)
     except OSError as e:
         print(f"check-isolation: cannot connect to {opts.qmp}: {e}")
         return 2
@@ -165,7 +140,7 @@ def main():
     def read_page(phys):
         if phys not in cache:
             path = os.path.join(tmpdir, "page")
-            qmp.cmd("pmemsave", val=phys, size=PAGE, filename=path)
+            send(qmp, "pmemsave", val=phys, size=PAGE, filename=path)
             with open(path, "rb") as f:
                 data = f.read()
             cache[phys] = [int.from_bytes(data[i:i + 8], "little") for i in range(0, PAGE, 8)]
@@ -173,13 +148,13 @@ def main():
 
     cpu = None
     for _ in range(opts.tries):
-        qmp.cmd("stop")
-        cpus = parse_cpus(qmp.hmp("info registers -a"))
+        send(qmp, "stop")
+        cpus = parse_cpus(send(qmp, "hmp:info registers -a"))
         user = [c for c, r in cpus.items() if r.get("cpl") == 3]
         if user:
             cpu = cpus[user[0]]
             break
-        qmp.cmd("cont")
+        send(qmp, "cont")
         time.sleep(0.05)
     if cpu is None:
         print(f"check-isolation: no vCPU was in user mode in {opts.tries} tries")
@@ -193,7 +168,7 @@ def main():
             r[1] += size // PAGE
             pages += size // PAGE
     finally:
-        qmp.cmd("cont")
+        send(qmp, "cont")
 
     shadow = bool(cpu["cr3"] & SHADOW_BIT)
     print(f"CR3 {cpu['cr3']:#x} while in user mode ({'second' if shadow else 'first'} "

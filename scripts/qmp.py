@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Send QMP commands to a running guest (scripts/boot.sh makes the socket).
+Also a module: connect() and send() serve scripts/check-isolation.py.
 
 usage: qmp.py SOCKET COMMAND [COMMAND...]
        qmp.py SOCKET --every SECONDS COMMAND
@@ -23,12 +24,16 @@ def connect(path):
     return f
 
 
-def send(f, cmd):
+def send(f, cmd, **args):
+    """Run one command and return its result; 'hmp:...' is a human
+    monitor command.  Raises RuntimeError on a QMP error."""
     if cmd.startswith("hmp:"):
         msg = {"execute": "human-monitor-command",
                "arguments": {"command-line": cmd[4:]}}
     else:
         msg = {"execute": cmd}
+        if args:
+            msg["arguments"] = args
     f.write(json.dumps(msg) + "\n")
     f.flush()
     while True:
