@@ -8,8 +8,14 @@
 # usage: scripts/bench.sh [--check]
 #   --check   also assert the entry-cost budget (make check uses this):
 #             a getppid round trip costs no more over 'none' with
-#             kaiser=on than with pti=on, and nokaiser costs at most
-#             NOKAISER_BUDGET (default 2) instructions over 'none'.
+#             kaiser=on than with pti=on, and nokaiser costs nothing
+#             over 'none', both within NOISE instructions (default 3).
+#
+# NOISE: each figure is exact for one kernel build and one boot, but the
+# five boots run three different kernels, and rebuilding the same source
+# has moved a single getppid figure by up to 5 instructions (code layout,
+# and where the timer ticks fall in the loop).  A difference smaller than
+# that between two modes is not a measurement; the check allows NOISE.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -19,7 +25,7 @@ case "${1:-}" in
 "") ;;
 *) die "usage: $0 [--check]" ;;
 esac
-NOKAISER_BUDGET=${NOKAISER_BUDGET:-2}
+NOISE=${NOISE:-3}
 
 # mode name, flavour, kernel parameters; 'none' first: the reference
 modes=(
@@ -48,9 +54,9 @@ for m in "${modes[@]}"; do
 	grep -q '^getppid' "$out/$mode.tsv" || die "no kbench figures in $LOGS/$name.log"
 done
 
-python3 - "$out" "$check" "$NOKAISER_BUDGET" "${modes[@]}" <<'EOF' | tee "$BUILD/bench.md"
+python3 - "$out" "$check" "$NOISE" "${modes[@]}" <<'EOF' | tee "$BUILD/bench.md"
 import sys
-out, check, budget = sys.argv[1], sys.argv[2], float(sys.argv[3])
+out, check, noise = sys.argv[1], sys.argv[2], float(sys.argv[3])
 modes = [m.split()[0] for m in sys.argv[4:]]
 fig, unit, order = {}, {}, []
 for m in modes:
@@ -87,15 +93,14 @@ print()
 print("getppid over 'none': " + ", ".join(f"{m} {d[m]:+.1f}" for m in modes if m != "none"))
 if check:
     bad = 0
-    if d["kaiser=on"] <= d["pti=on"]:
-        print(f"ok: kaiser=on adds {d['kaiser=on']:.1f} instructions to a getppid round trip, pti=on {d['pti=on']:.1f}")
-    else:
-        print(f"FAIL: kaiser=on adds {d['kaiser=on']:.1f} instructions to a getppid round trip, more than pti=on's {d['pti=on']:.1f}")
-        bad = 1
-    if d["nokaiser"] <= budget:
-        print(f"ok: nokaiser adds {d['nokaiser']:.1f} instructions to a getppid round trip (budget {budget:g})")
-    else:
-        print(f"FAIL: nokaiser adds {d['nokaiser']:.1f} instructions to a getppid round trip (budget {budget:g})")
-        bad = 1
+    k, p, n = d["kaiser=on"], d["pti=on"], d["nokaiser"]
+    verdict = "ok" if k <= p + noise else "FAIL"
+    bad |= verdict == "FAIL"
+    print(f"{verdict}: getppid round trip over 'none': kaiser=on {k:+.1f}, pti=on {p:+.1f} "
+          f"(kaiser=on may not cost more, within {noise:g} of noise)")
+    verdict = "ok" if n <= noise else "FAIL"
+    bad |= verdict == "FAIL"
+    print(f"{verdict}: getppid round trip over 'none': nokaiser {n:+.1f} "
+          f"(nothing, within {noise:g} of noise)")
     sys.exit(bad)
 EOF
