@@ -10,8 +10,10 @@
 #   --smp N         vCPUs (default 2)
 #   --cpu MODEL     QEMU -cpu (default max,vendor=GenuineIntel: Meltdown-affected)
 #   --name NAME     log name (default FLAVOUR)
-#   --timeout S     hard limit for the whole boot (default 900)
-#   --kernel FILE   boot this bzImage instead of the flavour's
+#   --silence S     a guest that prints nothing on its serial console for S
+#                   seconds is hung and is stopped (default 300)
+#   --timeout S     hard limit for the whole boot, however busy the guest
+#                   (default 1800): a slow guest is told from a hung one
 #   --icount        count time in guest instructions (-icount shift=0,
 #                   sleep=off): one guest nanosecond per instruction,
 #                   deterministic; for make bench
@@ -20,11 +22,13 @@
 # success and the log checker found nothing; 3 when the log is clean but
 # the guest reported failing tests (the caller judges those from the
 # KTAP in the log); 1 otherwise, with one line saying what went wrong and
-# where the log is.
+# where the log is.  Every 30 s it prints how long the boot has run and
+# which test the guest is running.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+hold_build_lock
 
-suite=report args= smp=2 cpu=max,vendor=GenuineIntel name= timeout=900 kernel= icount=
+suite=report args= smp=2 cpu=max,vendor=GenuineIntel name= silence=300 timeout=1800 icount=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--suite) suite=$2; shift 2 ;;
@@ -32,8 +36,8 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
 	--name) name=$2; shift 2 ;;
+	--silence) silence=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
-	--kernel) kernel=$2; shift 2 ;;
 	--icount) icount=1; shift ;;
 	-*) die "boot.sh: unknown option '$1' (see the usage in $0)" ;;
 	*) break ;;
@@ -48,8 +52,9 @@ report | selftests | bench | stress | spin | shell) ;;
 esac
 case "$smp" in [1-4]) ;; *) die "--smp must be 1 to 4, not '$smp'" ;; esac
 case "$timeout" in '' | *[!0-9]*) die "--timeout must be a number of seconds, not '$timeout'" ;; esac
+case "$silence" in '' | *[!0-9]*) die "--silence must be a number of seconds, not '$silence'" ;; esac
 name=${name:-$flavour}
-kernel=${kernel:-$BUILD/obj-$flavour/arch/x86/boot/bzImage}
+kernel=$BUILD/obj-$flavour/arch/x86/boot/bzImage
 initrd=$BUILD/initramfs.cpio.gz
 QEMU=${QEMU:-qemu-system-x86_64}
 
@@ -83,11 +88,40 @@ if [ "$suite" = shell ]; then
 	exit 0
 fi
 
+# The guest is alive while its serial log grows: a test that still
+# prints gets time up to --timeout, a silent one is hung after --silence.
 t0=$(now)
+"${qemu[@]}" -serial "file:$log.part" </dev/null >"$log.qemu" 2>&1 &
+qpid=$!
+trap 'kill -KILL "$qpid" 2>/dev/null; die "interrupted while booting $name; log: $log.part"' INT TERM
+stop=
+size=0 heard=$t0 next=$((t0 + 30))
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 1
+	t=$(now)
+	s=$(stat -c %s "$log.part" 2>/dev/null || echo 0)
+	[ "$s" != "$size" ] && size=$s heard=$t
+	if [ $((t - heard)) -ge "$silence" ]; then
+		stop="hung: no output for $silence s"
+	elif [ $((t - t0)) -ge "$timeout" ]; then
+		stop="still running at its $timeout s limit (last output $((t - heard)) s before)"
+	elif [ "$t" -ge "$next" ]; then
+		test=$(grep -a '^# harness: running ' "$log.part" 2>/dev/null | tail -1 | sed 's/^# harness: //')
+		note "$name: $((t - t0)) s${test:+, $test}"
+		next=$((t + 30))
+	fi
+	if [ -n "$stop" ]; then
+		kill -TERM "$qpid" 2>/dev/null || true
+		sleep 2
+		kill -KILL "$qpid" 2>/dev/null || true
+		break
+	fi
+done
 set +e
-timeout --kill-after=10 "$timeout" "${qemu[@]}" -serial "file:$log.part" </dev/null >"$log.qemu" 2>&1
+wait "$qpid"
 status=$?
 set -e
+trap - INT TERM
 # The serial console ends lines with CR LF; keep the log plain text.
 if [ -f "$log.part" ]; then
 	tr -d '\r' <"$log.part" >"$log" && rm -f "$log.part"
@@ -95,14 +129,14 @@ else
 	touch "$log"
 fi
 secs=$(($(now) - t0))
-echo "$(date -u +%FT%TZ) boot $name ($flavour, smp $smp, $cpu, $args) $secs s, qemu status $status" >>"$LOGS/timings.log"
 
 # QEMU's exit status carries the guest's verdict (guest/qemu-exit.c):
 # 1 = the guest reported success, 3 = it reported failures.
+[ -n "$stop" ] && status=stopped
 case $status in
+stopped) verdict=$stop ;;
 1) verdict=ok ;;
 3) verdict=tests-failed ;;
-124 | 137) verdict="timed out after $timeout s (guest hung)" ;;
 0) verdict="the guest stopped without reporting a result (panic or reset)" ;;
 *) verdict="QEMU failed with status $status: $(head -c 300 "$log.qemu")" ;;
 esac
@@ -112,6 +146,12 @@ fi
 rm -f "$log.qemu"
 
 if ! problem=$("$TOP/scripts/check-log.sh" "$log"); then
+	# A stopped guest has no end-of-run marker: say why it was stopped,
+	# and what else the log shows.
+	case "$stop:$problem" in
+	?*:"no end-of-run marker"*) problem=$stop ;;
+	?*:*) problem="$stop; $problem" ;;
+	esac
 	echo "$name: FAILED in $secs s: $problem; log: $log" >&2
 	exit 1
 fi

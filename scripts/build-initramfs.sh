@@ -8,6 +8,7 @@
 # usage: scripts/build-initramfs.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+hold_build_lock
 
 OUT=$BUILD/initramfs.cpio.gz
 [ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
@@ -62,6 +63,5 @@ echo $expected | tr ' ' '\n' | sort >"$stage/selftests/LIST"
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9n) >"$OUT.tmp" ||
 	die "packing the initramfs failed"
 mv "$OUT.tmp" "$OUT"
-echo "$(date -u +%FT%TZ) initramfs built in $(($(now) - t0)) s" >>"$LOGS/timings.log"
 note "initramfs: $(echo $expected | wc -w) selftests, built in $(($(now) - t0)) s"
 echo "$OUT"

@@ -4,21 +4,17 @@
 # print the path of its bzImage.
 #
 # usage: scripts/build-kernel.sh FLAVOUR
-# Exits 77 (the "skipped" status) when FLAVOUR is kaiser and the series
-# does not define CONFIG_KAISER yet.
+# A build prints a progress line every 30 s: elapsed time and compile
+# steps done, against the step count of the last full build.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 flavour=${1:-}
 [ -n "$flavour" ] || die "usage: $0 FLAVOUR (one of: $FLAVOURS)"
 check_flavour "$flavour"
+hold_build_lock
 [ -f "$CONFIGS/$flavour.config" ] || die "no $CONFIGS/$flavour.config"
 [ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
-
-if [ "$flavour" = kaiser ] && ! tree_has_kaiser; then
-	echo "kaiser: CONFIG_KAISER not in this series yet" >&2
-	exit 77
-fi
 
 OBJ=$BUILD/obj-$flavour
 mkdir -p "$OBJ" "$LOGS"
@@ -72,10 +68,29 @@ done < <(cat "$CONFIGS/guest.config" "$CONFIGS/$flavour.config")
 [ -n "$known" ] && rm -f "$known"
 [ -z "$bad" ] || die "$flavour: the configuration dropped or contradicts:$bad (see $OBJ/.config)"
 
-if ! kmake bzImage >>"$log" 2>&1; then
+# Kbuild prints one "  CC      path" style line per step; a full build's
+# count, kept in $OBJ, is what the next build's progress is measured by.
+steps() { grep -cE '^  [A-Z0-9_]+ +[^ ]' "$log" || true; }
+kmake bzImage >>"$log" 2>&1 &
+make_pid=$!
+# A background job of a script ignores Ctrl-C: pass it on.
+trap 'kill "$make_pid" 2>/dev/null; wait "$make_pid"; die "interrupted while building the $flavour kernel; see $log"' INT TERM
+last=$(cat "$OBJ/.build-steps" 2>/dev/null || true)
+next=30
+while kill -0 "$make_pid" 2>/dev/null; do
+	sleep 1
+	elapsed=$(($(now) - t0))
+	if [ "$elapsed" -ge "$next" ]; then
+		note "$flavour kernel: $elapsed s, $(steps) build steps done${last:+ (a full build has $last)}"
+		next=$((elapsed + 30))
+	fi
+done
+if ! wait "$make_pid"; then
 	grep -E 'error|Error' "$log" | head -5 >&2
 	die "building the $flavour kernel failed; see $log"
 fi
-echo "$(date -u +%FT%TZ) $flavour built in $(($(now) - t0)) s" >>"$LOGS/timings.log"
+n=$(steps)
+# Only a build that compiled most of the tree sets the yardstick.
+[ "$n" -gt "${last:-0}" ] && echo "$n" >"$OBJ/.build-steps"
 note "$flavour kernel built in $(($(now) - t0)) s"
 echo "$OBJ/arch/x86/boot/bzImage"

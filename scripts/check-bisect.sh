@@ -7,6 +7,13 @@
 # usage: scripts/check-bisect.sh [FLAVOUR...]   (default: kaiser pti none)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+hold_build_lock
+
+# The kaiser flavour is buildable only from the patch that adds the
+# CONFIG_KAISER symbol on.
+tree_has_kaiser() {
+	grep -qs '^config KAISER$' "$1"/arch/x86/Kconfig "$1"/arch/x86/Kconfig.* "$1"/security/Kconfig*
+}
 
 flavours=${*:-kaiser pti none}
 for f in $flavours; do check_flavour "$f"; done
@@ -28,7 +35,7 @@ while [ -n "$(cd "$BT/tree" && quilt next 2>/dev/null)" ]; do
 	p=$(cd "$BT/tree" && quilt next)
 	(cd "$BT/tree" && quilt push --fuzz=0 -q) >>"$log" 2>&1 || { echo "patch $n, $p, does not apply"; exit 1; }
 	for f in $flavours; do
-		if [ "$f" = kaiser ] && ! TREE=$BT/tree tree_has_kaiser; then
+		if [ "$f" = kaiser ] && ! tree_has_kaiser "$BT/tree"; then
 			echo "after $p: kaiser: no CONFIG_KAISER yet"
 			continue
 		fi

@@ -2,33 +2,34 @@
 # Boot the kaiser kernel once per row of tests/boot-options.tsv and check
 # what each boot option did: the one decision line, the cpuinfo flag, the
 # meltdown vulnerabilities line, no "unknown parameter" report, and for a
-# malformed value a warning that names it.  Ends with the line
-# 'boot-options: N passed, N failed'.
+# malformed value a warning that names it.  Reports in KTAP on stdout;
+# the logs go to build/results/boot-options/.
 #
 # usage: scripts/check-boot-options.sh
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+hold_build_lock
 
-TABLE=$TOP/tests/boot-options.tsv
-pass=0 fail=0 n=0
-ok() { pass=$((pass + 1)); echo "ok: boot option '$1': $2"; }
-nok() { fail=$((fail + 1)); echo "FAIL: boot option '$1': $2"; }
+OUT=$BUILD/results/boot-options
+rm -rf "$OUT"
+mkdir -p "$OUT"
+export LOGS=$OUT
+ok() { ktap_result pass "boot option '$1': $2"; }
+nok() { ktap_result fail "boot option '$1': $2"; }
 
-while IFS=$'\t' read -r args cpu line flag meltdown; do
+ktap_begin
+rows=$("$TOP/scripts/tables.py" boot-options) || exit 1
+n=0
+while IFS=$'\t' read -r args model line flag meltdown; do
 	n=$((n + 1))
 	[ "$args" = - ] && args=
-	case $cpu in
-	intel) model=max,vendor=GenuineIntel ;;
-	amd) model=max,vendor=AuthenticAMD ;;
-	*) nok "$args" "unknown cpu '$cpu' in $TABLE"; continue ;;
-	esac
 	name=option-$n
+	what="${args:-no option} on ${model#max,vendor=}"
 	if ! "$TOP/scripts/boot.sh" --name "$name" --cpu "$model" --args "$args" kaiser 2>/dev/null; then
-		nok "$args" "the boot failed; see $LOGS/$name.log"
+		nok "$what" "the boot failed; see $LOGS/$name.log"
 		continue
 	fi
 	log=$LOGS/$name.log
-	what="${args:-no option} on $cpu"
 	# The kernel's own lines, without their timestamps
 	klines=$(sed -n 's/^\[ *[0-9]*\.[0-9]*\] //p' "$log")
 	decisions=$(echo "$klines" | grep -E '^KAISER: (enabled|disabled)')
@@ -58,7 +59,5 @@ while IFS=$'\t' read -r args cpu line flag meltdown; do
 			;;
 		esac
 	done
-done < <(grep -vE '^\s*(#|$)' "$TABLE" | tr -s '\t')
-
-echo "boot-options: $pass passed, $fail failed"
-[ $fail = 0 ]
+done <<<"$rows"
+ktap_end

@@ -6,11 +6,35 @@
 # let the guest finish.  Prints the region table; exits 0 when EXPECT
 # (isolated, whole or any; see check-isolation.py) holds.
 #
-# usage: scripts/check-isolation.sh NAME FLAVOUR "ARGS" EXPECT
+# Without arguments, make check's stage: kaiser=on must be isolated,
+# nokaiser must map the whole kernel, pti=on is reported; KTAP on stdout,
+# logs in build/results/isolation/.
+#
+# usage: scripts/check-isolation.sh [NAME FLAVOUR "ARGS" EXPECT]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+hold_build_lock
 
-[ $# -eq 4 ] || die "usage: $0 NAME FLAVOUR \"ARGS\" EXPECT"
+if [ $# -eq 0 ]; then
+	OUT=$BUILD/results/isolation
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+	ktap_begin
+	for m in "iso-kaiser-on kaiser kaiser=on isolated" "iso-nokaiser kaiser nokaiser whole" \
+		"iso-pti-on pti pti=on any"; do
+		set -- $m
+		if LOGS=$OUT "$0" "$@" >"$OUT/$1.out" 2>&1; then
+			sed 's/^/# /' "$OUT/$1.out"
+			ktap_result pass "$1: $(tail -1 "$OUT/$1.out" | sed 's/^check-isolation: //'): $(grep 'pages of kernel address space' "$OUT/$1.out" | sed 's/^ *//')"
+		else
+			sed 's/^/# /' "$OUT/$1.out"
+			ktap_result fail "$1" "$(tail -1 "$OUT/$1.out")"
+		fi
+	done
+	ktap_end
+	exit 0
+fi
+[ $# -eq 4 ] || die "usage: $0 [NAME FLAVOUR \"ARGS\" EXPECT]"
 name=$1 flavour=$2 args=$3 expect=$4
 check_flavour "$flavour"
 map=$BUILD/obj-$flavour/System.map

@@ -8,6 +8,7 @@
 # must still apply to it without fuzz).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+hold_build_lock
 
 PKG=linux-source-6.1
 PIN=${KAISER_SOURCE_PIN:-6.1.192-2}

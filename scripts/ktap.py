@@ -6,10 +6,20 @@ usage: ktap.py --user LOG     the harness's own KTAP (guest/init), printed
        ktap.py --kernel LOG   KTAP printed by the kernel (KUnit), with
                               printk timestamps; nested suites give
                               'suite.case' names
+       ktap.py --count FILE   count the results of a (nested) KTAP document,
+                              make check's: prints 'P passed, F failed,
+                              S skipped'; exit status 1 if F > 0
 
-Output lines: NAME <tab> pass|fail|skip <tab> comment.  A 'Bail out!' is
-reported as a test named '<bail-out>' with result fail.  Exit status 2
-when the log holds no KTAP of the requested kind.
+Output lines of --user and --kernel: NAME <tab> pass|fail|skip <tab>
+comment.  A 'Bail out!' is reported as a test named '<bail-out>' with
+result fail.  Exit status 2 when the log holds no KTAP of the requested
+kind.
+
+--count counts every test once, at the deepest level that reports it: a
+suite's own result line adds nothing when its subtests are there, and
+one failure when it failed with no failing subtest (the stage itself
+failed); a 'Bail out!' and every result a plan announced but that never
+came count as failures.
 """
 import re
 import sys
@@ -72,7 +82,73 @@ def parse(lines):
         yield (full.strip(), result, comment.strip())
 
 
+def indent_of(line):
+    return len(line) - len(line.lstrip(' '))
+
+
+def count(lines, depth=0):
+    """Count (passed, failed, skipped) of the KTAP document at indent
+    DEPTH in LINES (a list, consumed from the front)."""
+    passed = failed = skipped = 0
+    plan = None
+    results = 0
+    children = None         # counts of the subtest just parsed, if any
+    while lines:
+        line = lines[0]
+        if not line.strip():
+            lines.pop(0)
+            continue
+        ind = indent_of(line)
+        if ind < depth:
+            break
+        if ind > depth:
+            children = count(lines, ind)
+            continue
+        lines.pop(0)
+        text = line.strip()
+        m = re.match(r'^1\.\.(\d+)', text)
+        if m:
+            plan = int(m.group(1))
+            continue
+        if text.startswith('Bail out!'):
+            failed += 1
+            continue
+        m = RESULT.match(text)
+        if not m:
+            continue
+        results += 1
+        status, comment = m.group(2), (m.group(5) or '')
+        skip = comment.upper().startswith('SKIP')
+        if children is not None and sum(children):
+            p, f, s = children
+            if status == 'not ok' and not f:
+                f = 1
+            passed, failed, skipped = passed + p, failed + f, skipped + s
+        elif skip:
+            skipped += 1
+        elif status == 'ok':
+            passed += 1
+        else:
+            failed += 1
+        children = None
+    if plan is not None and results < plan:
+        failed += plan - results
+    return passed, failed, skipped
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == '--count':
+        try:
+            with open(argv[2], 'rb') as f:
+                text = f.read().decode('utf-8', 'replace')
+        except OSError as e:
+            print(f'ktap.py: {e}', file=sys.stderr)
+            return 2
+        lines = [l.rstrip('\n') for l in text.splitlines()]
+        lines = [l for l in lines if not l.lstrip().startswith('#') and 'KTAP version' not in l]
+        p, f, s = count(lines)
+        print(f'{p} passed, {f} failed' + (f', {s} skipped' if s else ''))
+        return 1 if f else 0
     if len(argv) != 3 or argv[1] not in ('--user', '--kernel'):
         print(__doc__.strip(), file=sys.stderr)
         return 2

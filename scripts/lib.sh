@@ -33,14 +33,51 @@ check_flavour() {
 	esac
 }
 
-# Does the patched tree define CONFIG_KAISER yet?  The kaiser flavour is
-# only buildable once the series adds the symbol.
-tree_has_kaiser() {
-	grep -qs '^config KAISER$' "$TREE"/arch/x86/Kconfig "$TREE"/arch/x86/Kconfig.* \
-		"$TREE"/security/Kconfig* 2>/dev/null
+# One harness run at a time per build/: two runs compiling into the same
+# obj-<flavour> corrupt each other's builds ("fixdep: parse error"), and
+# the failure would name a kernel build, not the cause.  Every script that
+# writes under build/ calls this first; the scripts it runs inherit the
+# lock through KAISER_HARNESS_LOCK and do not take it again.  The lock is
+# flock(1)'s, so it goes away with its holder, however that ends.
+hold_build_lock() {
+	[ -n "${KAISER_HARNESS_LOCK:-}" ] && return 0
+	mkdir -p "$BUILD" || die "cannot create $BUILD"
+	exec {BUILD_LOCK_FD}>>"$BUILD/.lock"
+	if ! flock -n "$BUILD_LOCK_FD"; then
+		die "$BUILD is in use by another harness run ($(cat "$BUILD/.lock.owner" 2>/dev/null ||
+			echo 'owner unknown')): wait for it to end, or stop it"
+	fi
+	echo "pid $$, ${HARNESS_TARGET:-$(basename "$0")}, since $(date +%T)" >"$BUILD/.lock.owner"
+	export KAISER_HARNESS_LOCK=$$
+	# Ctrl-C: one line, and the exit status a shell expects.  Every
+	# output the next run trusts is renamed into place or stamped only
+	# once complete, so nothing half-written survives.
+	trap 'echo "error: interrupted (${HARNESS_TARGET:-$(basename "$0")}); partial outputs are redone by the next run" >&2; exit 130' INT TERM
 }
 
 # Seconds since the epoch, for stage timings.
 now() {
 	date +%s
+}
+
+# KTAP, the format every check of make check reports in (kselftest's and
+# KUnit's): results on stdout, numbered, the plan last; each result is
+# echoed to stderr as well, so the console shows it as it happens.
+# scripts/ktap.py --count counts them once, at the end.
+KTAP_N=0
+ktap_begin() {
+	echo "KTAP version 1"
+}
+ktap_result() {	# ktap_result pass|fail|skip DESCRIPTION [REASON]
+	local desc=${2//#/no.} why=${3:-}
+	why=${why//$'\n'/ }
+	KTAP_N=$((KTAP_N + 1))
+	case $1 in
+	pass) echo "ok $KTAP_N $desc"; echo "  ok    $desc" >&2 ;;
+	skip) echo "ok $KTAP_N $desc # SKIP $why"; echo "  skip  $desc: $why" >&2 ;;
+	*) echo "not ok $KTAP_N $desc${why:+ # $why}"; echo "  FAIL  $desc${why:+: $why}" >&2 ;;
+	esac
+}
+ktap_end() {
+	echo "1..$KTAP_N"
 }

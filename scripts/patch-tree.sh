@@ -7,6 +7,7 @@
 # usage: scripts/patch-tree.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+hold_build_lock
 
 [ -d "$SRC" ] || die "no pristine tree in $SRC (run scripts/fetch-source.sh)"
 [ -f "$PATCHES/series" ] || die "no $PATCHES/series"

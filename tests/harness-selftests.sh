@@ -2,8 +2,8 @@
 # Harness self-tests: the log checker, the KTAP parser, the result matrix,
 # the option handling of the scripts, the patch applier, the QEMU runner's
 # verdicts (against a fake QEMU) and the guest's test runner.  Fast, no
-# kernel build, no real QEMU.  Ends with
-# 'harness-selftests: N passed, N failed'.
+# kernel build, no real QEMU.  Reports in KTAP, as every check of make
+# check does; the last lines are the plan and a comment with the counts.
 #
 # usage: tests/harness-selftests.sh
 set -uo pipefail
@@ -12,10 +12,14 @@ S=$TOP/scripts
 SAMPLES=$TOP/tests/samples
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# Every script run here works in a scratch build/, never in the real one
+# (which another harness run may hold).
+export BUILD=$TMP/build
 pass=0 fail=0
 
-ok() { pass=$((pass + 1)); echo "ok $((pass + fail)) $1"; }
-nok() { fail=$((fail + 1)); echo "not ok $((pass + fail)) $1${2:+: $2}"; }
+echo "KTAP version 1"
+ok() { pass=$((pass + 1)); echo "ok $((pass + fail)) ${1//#/no.}"; }
+nok() { fail=$((fail + 1)); echo "not ok $((pass + fail)) ${1//#/no.}${2:+ # ${2//$'\n'/ }}"; }
 # expect STATUS "DESCRIPTION" [PATTERN] -- COMMAND...: the command exits
 # with STATUS and its output (stdout+stderr) matches PATTERN.
 expect() {
@@ -25,7 +29,7 @@ expect() {
 	rc=$?
 	if [ "$rc" != "$want" ]; then
 		nok "$desc" "exit status $rc, expected $want; output: $(echo "$out" | tail -2 | tr '\n' ' ')"
-	elif [ -n "$pat" ] && ! echo "$out" | grep -qE -- "$pat"; then
+	elif [ -n "$pat" ] && ! grep -qE -- "$pat" <<<"$out"; then
 		nok "$desc" "output does not match /$pat/: $(echo "$out" | tail -2 | tr '\n' ' ')"
 	else
 		ok "$desc"
@@ -55,23 +59,81 @@ expect 2 "ktap: a log without KTAP says so by its status" "" -- $S/ktap.py --ker
 printf 'KTAP version 1\n1..3\nok 1 a\nnot ok 2 b # kernel tainted\nBail out! b tainted the kernel\n' >$TMP/bail.log
 expect 0 "ktap: a Bail out! is reported" "<bail-out>	fail" -- $S/ktap.py --user $TMP/bail.log
 
+# --- KTAP counting (make check's one parser)
+cat >$TMP/nested.ktap <<'KTAP'
+KTAP version 1
+1..4
+    KTAP version 1
+    1..3
+    ok 1 a
+    not ok 2 b # why
+    ok 3 c # SKIP x
+ok 1 stage-one
+    KTAP version 1
+    1..1
+not ok 2 stage-that-died # exit status 1
+ok 3 a-leaf
+    KTAP version 1
+    1..2
+        1..1
+        ok 1 x
+    ok 1 y
+not ok 4 stage-with-a-result-missing
+KTAP
+expect 1 "ktap --count: leaves once, a stage that died without results and every result a plan misses fail" \
+	"^3 passed, 3 failed, 1 skipped$" -- $S/ktap.py --count $TMP/nested.ktap
+printf 'KTAP version 1\n1..2\nok 1 a\nok 2 b # SKIP why\n' >$TMP/good.ktap
+expect 0 "ktap --count: passes and skips only: status 0" "^1 passed, 0 failed, 1 skipped$" -- $S/ktap.py --count $TMP/good.ktap
+
+# --- the tables under tests/, read in one place
+T=$TMP/tables
+mkdir -p $T
+printf 'ref\tnone\t2\tintel\t-\nlane\tpti\t2\tintel\tref\tpti=on no5lvl\namd\tnone\t2\tamd\t-\n' >$T/lanes.tsv
+printf 'flaky\ttcg-fail\tTCG does it wrong\nnosmap\tcpu:-smap\t\tSMAP trouble\nonamd\tcpu:vendor=AuthenticAMD\twhy\nhangs\tretry=3\twhy\n' >$T/selftests-under-tcg.tsv
+printf -- '-\tintel\t^KAISER: enabled$\tkaiser\tMitigation: KAISER\n' >$T/boot-options.tsv
+tb() { env KAISER_TABLES=$T $S/tables.py "$@"; }
+expect 0 "tables: a lane's kernel parameters keep their spaces" "^lane	pti	2	max,vendor=GenuineIntel	ref	pti=on no5lvl$" -- tb lanes lane
+expect 1 "tables: an unknown lane is named" "no lane bogus" -- tb lanes bogus
+expect 0 "tables: a CPU change is applied to the lane's model" "^ref-GenuineIntel_-smap	max,vendor=GenuineIntel,-smap	1	.*harness.only=nosmap$" -- tb boots ref
+expect 0 "tables: a change to the lane's own model runs in the main boot" "^amd	max,vendor=AuthenticAMD	1	[0-9]+	[0-9]+	harness.exclude=hangs,nosmap$" -- tb boots amd
+expect 0 "tables: a retried test gets boots of its own" "^ref-hangs	max,vendor=GenuineIntel	3	.*harness.only=hangs harness.timeout=" -- tb boots ref
+expect 0 "tables: an empty boot option is '-'" "^-	max,vendor=GenuineIntel	" -- tb boot-options
+printf 'x\tcpu=max\twhy\n' >$T/selftests-under-tcg.tsv
+expect 1 "tables: an unknown action is refused with its line" "selftests-under-tcg.tsv:1: unknown action 'cpu=max'" -- tb boots ref
+printf 'x\tnone\t2\tarm\t-\n' >$T/lanes.tsv
+expect 1 "tables: an unknown CPU vendor is refused with its line" "lanes.tsv:1: unknown cpu 'arm'" -- tb lanes
+
 # --- result matrix
 M=$TMP/matrix
-mkdir -p $M/r
-printf 'ref\tnone\t2\tintel\t-\nlane\tpti\t2\tintel\tref\tpti=on\nskipped\tkaiser\t2\tintel\tref\tkaiser=on\n' >$M/lanes.tsv
-printf 'flaky\ttcg-fail\tTCG does it wrong\n' >$M/tcg.tsv
-printf 'a\tpass\t\nb\tpass\t\nflaky\tfail\texit status 1\nself\tskip\tSKIP\n' >$M/r/ref.tsv
-printf 'a\tpass\t\nb\tfail\texit status 1\nflaky\tfail\texit status 1\nself\tskip\tSKIP\n' >$M/r/lane.tsv
-echo "CONFIG_KAISER not in this series yet" >$M/r/skipped.skip
-expect 1 "matrix: a test failing where 'none' passes is a regression" "FAIL: lane: b: exit status 1; passes on ref: a regression" -- $S/matrix.py $M/lanes.tsv $M/tcg.tsv $M/r
-expect 1 "matrix: counts pass/fail/skip per (lane, test), a skipped lane once" "^matrix: 3 passed, 1 failed, 5 skipped$" -- $S/matrix.py $M/lanes.tsv $M/tcg.tsv $M/r
-printf 'a\tpass\t\nb\tpass\t\nflaky\tpass\t\nself\tskip\tSKIP\n' >$M/r/ref.tsv
-expect 1 "matrix: a known TCG failure that passes on 'none' is not excused" "FAIL: lane: flaky" -- $S/matrix.py $M/lanes.tsv $M/tcg.tsv $M/r
-rm $M/r/lane.tsv
-expect 1 "matrix: a lane that did not finish fails" "FAIL: lane: no results" -- $S/matrix.py $M/lanes.tsv $M/tcg.tsv $M/r
-printf 'a\tpass\t\nb\tpass\t\nflaky\tfail\t\nself\tskip\tSKIP\n' >$M/r/ref.tsv
-cp $M/r/ref.tsv $M/r/lane.tsv
-expect 0 "matrix: all passing but known TCG failures is a pass" "^matrix: 4 passed, 0 failed, 5 skipped$" -- $S/matrix.py $M/lanes.tsv $M/tcg.tsv $M/r
+mkdir -p $M/r/ref $M/r/lane
+printf 'ref\tnone\t2\tintel\t-\nlane\tpti\t2\tintel\tref\tpti=on\n' >$M/lanes.tsv
+printf 'flaky\ttcg-fail\tTCG does it wrong\n' >$M/selftests-under-tcg.tsv
+mx() { env KAISER_TABLES=$M $S/matrix.py $M/r $M/matrix.md >$M/out; rc=$?; cat $M/out; $S/ktap.py --count $M/out; return $rc; }
+printf 'a\tpass\t\nb\tpass\t\nflaky\tfail\texit status 1\nself\tskip\tSKIP\n' >$M/r/ref/results.tsv
+printf 'a\tpass\t\nb\tfail\texit status 1\nflaky\tfail\texit status 1\nself\tskip\tSKIP\n' >$M/r/lane/results.tsv
+expect 1 "matrix: a test failing where 'none' passes is a regression" "^not ok [0-9]+ lane: b # exit status 1; passes on ref: a regression" -- mx
+expect 1 "matrix: one result per (lane, test)" "^3 passed, 1 failed, 4 skipped$" -- mx
+grep -q '^| 2 | lane | pti | 2 | intel | pti=on | 1 passed, 1 failed, 2 skipped |$' $M/matrix.md &&
+	ok "matrix: the markdown table has the lane's counts" || nok "matrix: the markdown table has the lane's counts" "$(head -4 $M/matrix.md)"
+printf 'a\tpass\t\nb\tpass\t\nflaky\tpass\t\nself\tskip\tSKIP\n' >$M/r/ref/results.tsv
+expect 1 "matrix: a known TCG failure that passes on 'none' is not excused" "^not ok [0-9]+ lane: flaky" -- mx
+rm $M/r/lane/results.tsv
+expect 1 "matrix: a lane that did not finish fails" "^not ok [0-9]+ lane: a # did not run" -- mx
+printf 'a\tpass\t\nb\tpass\t\nflaky\tfail\t\nself\tskip\tSKIP\n' >$M/r/ref/results.tsv
+cp $M/r/ref/results.tsv $M/r/lane/results.tsv
+expect 0 "matrix: all passing but known TCG failures is a pass" "^4 passed, 0 failed, 4 skipped$" -- mx
+
+# --- one harness run at a time per build/
+L=$TMP/lock
+mkdir -p $L
+echo "pid 4242, make check, since 12:00:00" >$L/.lock.owner
+(exec 9>>$L/.lock; flock 9; sleep 30) &
+holder=$!
+sleep 0.3
+expect 1 "lock: a second run is refused in one line naming the holder" "in use by another harness run \(pid 4242, make check" -- \
+	env -u KAISER_HARNESS_LOCK BUILD=$L $S/build-kernel.sh none
+[ ! -e $L/obj-none ] && ok "lock: the refused run touched nothing" || nok "lock: the refused run touched nothing"
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
 
 # --- option handling
 expect 1 "build-kernel: an unknown FLAVOUR is refused by name" "unknown FLAVOUR 'bogus'" -- $S/build-kernel.sh bogus
@@ -92,16 +154,21 @@ case "$FAKE_MODE" in
 ok) cp "$FAKE_LOG" "$log"; exit 1 ;;
 failed) cp "$FAKE_LOG" "$log"; exit 3 ;;
 panic) cp "$FAKE_LOG" "$log"; exit 0 ;;
-hang) cp "$FAKE_LOG" "$log"; sleep 60 ;;
+hang) cp "$FAKE_LOG" "$log"; exec sleep 60 ;;
+slow) for i in 1 2 3 4 5 6; do echo "# harness: running test$i" >>"$log"; sleep 0.5; done
+      cat "$FAKE_LOG" >>"$log"; exit 1 ;;
+busy) while :; do echo "# harness: running forever" >>"$log"; sleep 0.5; done ;;
 esac
 FAKE
 chmod +x $TMP/fake-qemu
-run_fake() { env BUILD=$TMP/b QEMU=$TMP/fake-qemu FAKE_MODE=$1 FAKE_LOG=$2 $S/boot.sh --name fake ${3:+--timeout $3} none; }
+run_fake() { env BUILD=$TMP/b QEMU=$TMP/fake-qemu FAKE_MODE=$1 FAKE_LOG=$2 $S/boot.sh --name fake ${3:+--silence $3} ${4:+--timeout $4} none; }
 expect 0 "boot: guest reports success, clean log: ok" "fake: ok" -- run_fake ok $SAMPLES/clean.log
 expect 3 "boot: guest reports failing tests, clean log: status 3" "some tests failed" -- run_fake failed $SAMPLES/clean.log
 expect 1 "boot: guest reports success but the log has a WARNING: fails" "FAILED.*WARNING" -- run_fake ok $SAMPLES/warning.log
 expect 1 "boot: a panicking guest fails, naming the panic" "FAILED.*Kernel panic" -- run_fake panic $SAMPLES/panic.log
-expect 1 "boot: a hanging guest is stopped by the time limit" "FAILED.*no end-of-run marker" -- run_fake hang $SAMPLES/no-marker.log 2
+expect 1 "boot: a silent guest is stopped as hung" "FAILED in [0-9]+ s: hung: no output for 2 s; log:" -- run_fake hang $SAMPLES/no-marker.log 2
+expect 0 "boot: a guest that keeps printing past the silence limit is slow, not hung" "fake: ok" -- run_fake slow $SAMPLES/clean.log 2
+expect 1 "boot: a guest still printing at the hard limit is stopped, saying so" "FAILED in [0-9]+ s: still running at its 3 s limit" -- run_fake busy $SAMPLES/no-marker.log 2 3
 [ -f $TMP/b/logs/fake.log ] && [ ! -e $TMP/b/logs/fake.log.part ] && ok "boot: the serial log is renamed into place, no .part left" ||
 	nok "boot: the serial log is renamed into place"
 
@@ -148,6 +215,10 @@ if gcc -O2 -Wall -Werror -static -o $TMP/runtest $TOP/guest/runtest.c 2>$TMP/cc.
 	expect 124 "runtest: a test over its time limit is stopped with status 124" "killing its process group" -- $TMP/runtest 1 /bin/sh -c "sleep $m1 & exec sleep $m2"
 	sleep 0.2
 	pgrep -f "sleep ($m1|$m2)\$" >/dev/null && nok "runtest: the test's children die with it" "$(pgrep -af "sleep ($m1|$m2)\$")" || ok "runtest: the test's children die with it"
+	expect 0 "runtest: a test that keeps printing past the silence limit is slow, not hung" "^3$" -- \
+		$TMP/runtest 1 /bin/sh -c 'for i in 1 2 3; do sleep 0.6; echo $i; done'
+	expect 125 "runtest: a test still printing at its ceiling is stopped with status 125" "still printing after 2 s" -- \
+		$TMP/runtest -c 2 1 /bin/sh -c 'while :; do echo .; sleep 0.3; done'
 	expect 3 "runtest: passes the test's exit status through" "" -- $TMP/runtest 5 /bin/sh -c 'exit 3'
 	expect 139 "runtest: a test killed by SIGSEGV gives 128+11" "" -- $TMP/runtest 5 /bin/sh -c 'kill -SEGV $$'
 	expect 0 "runtest: a finished test's background children are killed" "" -- $TMP/runtest 5 /bin/sh -c "sleep $m3 & exit 0"
@@ -161,5 +232,6 @@ if command -v busybox >/dev/null; then
 	expect 0 "guest/init: busybox sh parses it" "" -- busybox sh -n $TOP/guest/init
 fi
 
-echo "harness-selftests: $pass passed, $fail failed"
+echo "1..$((pass + fail))"
+echo "# harness-selftests: $pass passed, $fail failed"
 [ $fail = 0 ]

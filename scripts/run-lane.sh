@@ -1,0 +1,99 @@
+#!/bin/bash
+# Run one lane of the test matrix (tests/lanes.tsv): boot its kernel and
+# run the x86 selftests, in as many boots as tests/selftests-under-tcg.tsv
+# asks for (the main boot, one per other CPU model, one per retried test),
+# and report in KTAP on stdout: each boot's verdict, the KAISER boot audit
+# and the KUnit results the kernel printed.  The selftest results are
+# judged later, against the reference lane, by scripts/matrix.py.
+#
+# Everything about the lane goes to build/results/LANE/: the serial logs
+# (NAME.log), each boot's verdict line (NAME.verdict), the selftest
+# results (results.tsv, only when every boot ended cleanly), the KUnit
+# results (kunit.tsv) and the kernel pages its user page tables map
+# (visible.txt).
+#
+# usage: scripts/run-lane.sh LANE
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+hold_build_lock
+
+[ $# -eq 1 ] || die "usage: $0 LANE"
+def=$("$TOP/scripts/tables.py" lanes "$1") || exit 1
+IFS=$'\t' read -r lane flavour smp model _ args <<<"$def"
+OUT=$BUILD/results/$lane
+rm -rf "$OUT"
+mkdir -p "$OUT"
+export LOGS=$OUT
+
+ktap_begin
+[ -f "$BUILD/obj-$flavour/arch/x86/boot/bzImage" ] || {
+	ktap_result fail "$lane: boots" "no $flavour kernel built"
+	ktap_end
+	exit 1
+}
+
+# KAISER audits its shadow page tables at boot: when it is active, the
+# audit line must be there and report no violation.
+check_audit() {	# check_audit LOG
+	local audit
+	audit=$(sed -n 's/^\[ *[0-9.]*\] KAISER: \([0-9]* kernel pages visible to user space, [0-9]* violations\).*/\1/p' "$1")
+	if grep -q '^cpuinfo isolation flags: .*kaiser' "$1"; then
+		case "$audit" in
+		*", 0 violations") ktap_result pass "$lane: boot audit: $audit" ;;
+		"") ktap_result fail "$lane: boot audit" "KAISER is active but its boot audit did not report" ;;
+		*) ktap_result fail "$lane: boot audit: $audit" ;;
+		esac
+	elif [ -n "$audit" ]; then
+		ktap_result fail "$lane: boot audit" "KAISER is off but audited: $audit"
+	else
+		ktap_result pass "$lane: KAISER off, no audit"
+	fi
+}
+
+: >"$OUT/results.tsv.part"
+clean=1
+while IFS=$'\t' read -r name cpu tries silence limit select; do
+	for try in $(seq 1 "$tries"); do
+		"$TOP/scripts/boot.sh" --suite selftests --smp "$smp" --cpu "$cpu" --name "$name" \
+			--silence "$silence" --timeout "$limit" --args "$args $select" "$flavour" \
+			2> >(tee "$OUT/$name.verdict" >&2)
+		rc=$?
+		wait	# for tee
+		verdict=$(tail -1 "$OUT/$name.verdict")
+		[ "$rc" = 0 ] || [ "$rc" = 3 ] && break
+		if [ "$try" -lt "$tries" ]; then
+			# Known to hang now and then on every flavour: keep the
+			# failed try's log and say so, then try again.
+			mv "$OUT/$name.log" "$OUT/$name.try$try.log"
+			echo "# $name: try $try of $tries failed: ${verdict%%; log: *}; log: $OUT/$name.try$try.log"
+		fi
+	done
+	what="boots, runs its suite and powers off with a clean log"
+	[ "$tries" -gt 1 ] && what="$what (try $try of $tries)"
+	if [ "$rc" = 0 ] || [ "$rc" = 3 ]; then
+		ktap_result pass "$name: $what"
+		"$TOP/scripts/ktap.py" --user "$OUT/$name.log" >>"$OUT/results.tsv.part"
+	else
+		ktap_result fail "$name: $what" "$verdict"
+		clean=0
+	fi
+	if [ "$name" = "$lane" ]; then
+		[ "$flavour" = kaiser ] && check_audit "$OUT/$name.log"
+		sed -n "s/^user page tables: //p" "$OUT/$name.log" >"$OUT/visible.txt"
+		# KUnit results the kernel printed at boot
+		if "$TOP/scripts/ktap.py" --kernel "$OUT/$name.log" >"$OUT/kunit.tsv"; then
+			while IFS=$'\t' read -r t r c; do
+				case $r in
+				pass) ktap_result pass "$lane: KUnit $t" ;;
+				skip) ktap_result skip "$lane: KUnit $t" "$c" ;;
+				*) ktap_result fail "$lane: KUnit $t" "$c" ;;
+				esac
+			done <"$OUT/kunit.tsv"
+		fi
+	fi
+done < <("$TOP/scripts/tables.py" boots "$lane")
+
+# Only a lane whose boots all ended cleanly has results to compare.
+[ $clean = 1 ] && mv "$OUT/results.tsv.part" "$OUT/results.tsv"
+ktap_end
+[ $clean = 1 ]

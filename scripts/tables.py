@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Read the hand-written tables under tests/: the one place that knows
+their format.  Imported by matrix.py; the shell scripts use its output,
+one tab between columns, never the tables themselves.
+
+usage: tables.py lanes [LANE...]   lane, flavour, vCPUs, QEMU -cpu model,
+                                   reference lane ('-' for none), kernel
+                                   parameters; every lane by default, an
+                                   unknown name is an error
+       tables.py boots LANE        the boots that run LANE's selftests:
+                                   name, QEMU -cpu model, tries, silence
+                                   limit (s), hard limit (s), the guest's
+                                   test selection (kernel parameters)
+       tables.py boot-options      kernel parameters ('-' for none), QEMU
+                                   -cpu model, decision line regex,
+                                   cpuinfo flag, meltdown line
+
+Hand-written tables: '#' starts a comment line, runs of tabs separate
+columns, and the last column may hold spaces.
+"""
+import os
+import re
+import sys
+
+# KAISER_TABLES: another directory of tables, for the harness self-tests.
+TESTS = os.environ.get('KAISER_TABLES') or \
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests')
+LANES = os.path.join(TESTS, 'lanes.tsv')
+TCG = os.path.join(TESTS, 'selftests-under-tcg.tsv')
+BOOT_OPTIONS = os.path.join(TESTS, 'boot-options.tsv')
+
+# QEMU CPU models by the vendor a table names: Intel is affected by
+# Meltdown and enters 32-bit system calls through SYSENTER, AMD is not
+# affected and uses SYSCALL in compatibility mode.
+VENDORS = {'intel': 'max,vendor=GenuineIntel', 'amd': 'max,vendor=AuthenticAMD'}
+
+# Boots of a lane: the main boot may run for a long time but must keep
+# printing; a retried test's boot is short, because what it guards
+# against is a guest that stops printing.
+MAIN_SILENCE, MAIN_LIMIT = 300, 1800
+RETRY_SILENCE, RETRY_LIMIT, RETRY_TEST_SILENCE = 45, 300, 30
+
+
+class TableError(Exception):
+    pass
+
+
+def read_rows(path, min_cols):
+    rows = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip() or line.lstrip().startswith('#'):
+                continue
+            cols = [c for c in line.rstrip('\n').split('\t') if c != '']
+            if len(cols) < min_cols:
+                raise TableError(f'{path}:{n}: {len(cols)} columns, expected at least {min_cols}')
+            rows.append((n, cols))
+    return rows
+
+
+def cpu_model(vendor, path, n):
+    try:
+        return VENDORS[vendor]
+    except KeyError:
+        raise TableError(f"{path}:{n}: unknown cpu '{vendor}' (one of: {', '.join(VENDORS)})")
+
+
+def load_lanes(path=LANES):
+    lanes = []
+    for n, c in read_rows(path, 5):
+        lanes.append({'lane': c[0], 'flavour': c[1], 'smp': c[2], 'cpu': c[3],
+                      'model': cpu_model(c[3], path, n),
+                      'ref': None if c[4] == '-' else c[4], 'args': ' '.join(c[5:])})
+    names = [l['lane'] for l in lanes]
+    for l in lanes:
+        if l['ref'] and l['ref'] not in names:
+            raise TableError(f"{path}: lane {l['lane']}: unknown reference lane {l['ref']}")
+    return lanes
+
+
+def load_tcg(path=TCG):
+    """test -> (action, reason); actions: 'cpu:CHANGE', 'retry=N', 'tcg-fail'."""
+    tcg = {}
+    for n, c in read_rows(path, 3):
+        action = c[1]
+        if not re.fullmatch(r'cpu:[-+A-Za-z0-9_=,.]+|retry=[1-9][0-9]*|tcg-fail', action):
+            raise TableError(f"{path}:{n}: unknown action '{action}'")
+        tcg[c[0]] = (action, ' '.join(c[2:]))
+    return tcg
+
+
+def change_model(model, change):
+    """A QEMU -cpu model with CHANGE applied: each comma-separated item
+    replaces the model's item of the same key (the part before '=', or the
+    feature name after '+'/'-') or is appended."""
+    def key(item):
+        return item.split('=', 1)[0].lstrip('+-')
+    items = model.split(',')
+    for c in change.split(','):
+        for i, item in enumerate(items):
+            if i > 0 and key(item) == key(c):
+                items[i] = c
+                break
+        else:
+            items.append(c)
+    return ','.join(items)
+
+
+def boots(lane, tcg):
+    """The boots that run a lane's selftests, as dicts: the main boot, one
+    per other CPU model a test needs, one per retried test."""
+    by_model = {}
+    retried = []
+    for test, (action, _) in sorted(tcg.items()):
+        if action.startswith('cpu:'):
+            model = change_model(lane['model'], action[4:])
+            if model != lane['model']:
+                by_model.setdefault(model, []).append(test)
+        elif action.startswith('retry='):
+            retried.append((test, int(action[6:])))
+    excluded = sorted([t for ts in by_model.values() for t in ts] + [t for t, _ in retried])
+    out = [{'name': lane['lane'], 'model': lane['model'], 'tries': 1,
+            'silence': MAIN_SILENCE, 'limit': MAIN_LIMIT,
+            'select': f"harness.exclude={','.join(excluded)}" if excluded else ''}]
+    for model, tests in sorted(by_model.items()):
+        suffix = re.sub(r'[^A-Za-z0-9-]', '_', model.replace('max,', '').replace('vendor=', ''))
+        out.append({'name': f"{lane['lane']}-{suffix}", 'model': model, 'tries': 1,
+                    'silence': MAIN_SILENCE, 'limit': MAIN_LIMIT,
+                    'select': f"harness.only={','.join(tests)}"})
+    for test, tries in retried:
+        out.append({'name': f"{lane['lane']}-{test}", 'model': lane['model'], 'tries': tries,
+                    'silence': RETRY_SILENCE, 'limit': RETRY_LIMIT,
+                    'select': f'harness.only={test} harness.timeout={RETRY_TEST_SILENCE}'})
+    return out
+
+
+def load_boot_options(path=BOOT_OPTIONS):
+    rows = []
+    for n, c in read_rows(path, 5):
+        rows.append({'args': '' if c[0] == '-' else c[0], 'model': cpu_model(c[1], path, n),
+                     'cpu': c[1], 'line': c[2], 'flag': c[3], 'meltdown': ' '.join(c[4:])})
+    return rows
+
+
+def main(argv):
+    try:
+        if len(argv) >= 2 and argv[1] == 'lanes':
+            lanes = load_lanes()
+            if argv[2:]:
+                known = {l['lane'] for l in lanes}
+                unknown = [a for a in argv[2:] if a not in known]
+                if unknown:
+                    raise TableError(f"no lane {', '.join(unknown)} in {os.path.normpath(LANES)}")
+                lanes = [l for l in lanes if l['lane'] in argv[2:]]
+            for l in lanes:
+                print('\t'.join([l['lane'], l['flavour'], l['smp'], l['model'],
+                                 l['ref'] or '-', l['args']]))
+        elif len(argv) == 3 and argv[1] == 'boots':
+            lane = [l for l in load_lanes() if l['lane'] == argv[2]]
+            if not lane:
+                raise TableError(f'no lane {argv[2]} in {os.path.normpath(LANES)}')
+            for b in boots(lane[0], load_tcg()):
+                print('\t'.join(str(b[k]) for k in
+                                ('name', 'model', 'tries', 'silence', 'limit', 'select')))
+        elif len(argv) == 2 and argv[1] == 'boot-options':
+            for r in load_boot_options():
+                print('\t'.join([r['args'] or '-', r['model'], r['line'], r['flag'], r['meltdown']]))
+        else:
+            print(__doc__.strip(), file=sys.stderr)
+            return 2
+    except (OSError, TableError) as e:
+        print(f'tables.py: {e}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
