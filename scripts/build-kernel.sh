@@ -23,7 +23,11 @@ CC=gcc
 command -v ccache >/dev/null && CC="ccache gcc"
 # Paths relative to build/, so that another tree under build/ with the
 # same sources (scripts/check-bisect.sh's) hits the same cache entries.
-export CCACHE_BASEDIR=$BUILD
+# ccache also hashes the locale (it changes the compiler's messages): one
+# fixed locale, so that a build from a login shell, CI or make
+# check-fresh's clean environment share the cache.
+export CCACHE_BASEDIR=$BUILD LANG=C.UTF-8
+unset LC_ALL LC_CTYPE LC_MESSAGES
 JOBS=${JOBS:-$(nproc)}
 kmake() {
 	make -C "$TREE" O="$OBJ" ARCH=x86_64 CC="$CC" HOSTCC="$CC" -j"$JOBS" "$@"

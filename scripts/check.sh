@@ -45,6 +45,7 @@ step() {
 	"$@" >"$RESULTS/$name.log" 2>&1
 	rc=$?
 	{
+		KTAP_N=0
 		ktap_begin
 		if [ $rc = 0 ]; then
 			ktap_result pass "$what"
@@ -88,6 +89,7 @@ finish() {
 # config and build: nothing runs if one of these fails
 step deps "the packages the harness needs are installed" "$S/install-deps.sh" || finish
 stage harness-selftests "$TOP/tests/harness-selftests.sh"
+stage harness-selftests-deps "$TOP/tests/harness-selftests-deps.sh"
 step source "the base tree is fetched and unpacked" "$S/fetch-source.sh" || finish
 sed -n '1,2s/^/base tree: /p' "$(dirname "$SRC")/.unpacked"
 step tree "patches/series applies without fuzz ($(grep -cvE '^\s*(#|$)' "$PATCHES/series") patches)" \
@@ -115,5 +117,5 @@ stage bench "$S/bench.sh" --check
 
 # parse: every lane's selftests against its reference lane
 stage matrix "$S/matrix.py" "$RESULTS" "$BUILD/matrix.md" $lanes
-grep '^# ' "$RESULTS/matrix.ktap" | sed 's/^# /  /'
+grep -E '^(# |not ok )' "$RESULTS/matrix.ktap" | sed -e 's/^# /  /' -e 's/^not ok [0-9]* /  FAIL  /'
 finish

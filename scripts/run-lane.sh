@@ -54,6 +54,7 @@ check_audit() {	# check_audit LOG
 clean=1
 while IFS=$'\t' read -r name cpu tries silence limit select; do
 	for try in $(seq 1 "$tries"); do
+		note "$name: booting $flavour on $smp vCPU(s), -cpu $cpu${args:+, $args}${select:+, $select}"
 		"$TOP/scripts/boot.sh" --suite selftests --smp "$smp" --cpu "$cpu" --name "$name" \
 			--silence "$silence" --timeout "$limit" --args "$args $select" "$flavour" \
 			2> >(tee "$OUT/$name.verdict" >&2)
