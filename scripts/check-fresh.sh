@@ -114,21 +114,12 @@ trap 'interrupted 143' TERM
 trap 'interrupted 129' HUP
 
 # A command in the root, as a user's shell on a new machine runs it: no
-# terminal, a minimal environment.  ccache hashes the locale variables
-# (they change the compiler's messages), so the host's go in too when the
-# root has that locale: otherwise no compile would hit the host's cache.
-locale_env=()
-for v in LANG LC_ALL LC_CTYPE LC_MESSAGES; do
-	case "${!v:-}" in
-	'') ;;
-	C | POSIX | C.UTF-8 | C.utf8) locale_env+=("$v=${!v}") ;;
-	*) note "$v=${!v} is not passed into the root (a minimal root has no such locale): no ccache hits from this shell's builds" ;;
-	esac
-done
+# terminal, a minimal environment.  (ccache hashes the locale: the kernel
+# build sets its own, so the host's cache is hit all the same.)
 cache=$(ccache -k cache_dir 2>/dev/null || true)
 cache=${cache:-${HOME:-/root}/.cache/ccache}
 in_root() {
-	env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb "${locale_env[@]}" \
+	env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb \
 		unshare --mount --propagation private -- /bin/sh -c '
 			r=$1 c=$2
 			shift 2
