@@ -43,7 +43,7 @@ check:
 	@$(S)/check.sh $(LANES)
 
 check-fresh:
-	@$(S)/check-fresh.sh
+	@$(S)/check-fresh.sh $(if $(KEEP_ROOT),--keep-root)
 
 bench: tree
 	@for f in none pti kaiser; do $(S)/build-kernel.sh $$f >/dev/null || exit 1; done
@@ -70,6 +70,7 @@ boot:
 
 test-harness:
 	@tests/harness-selftests.sh
+	@tests/harness-selftests-deps.sh
 
 bisect-check:
 	@$(S)/check-bisect.sh
