@@ -21,7 +21,7 @@ name=stress-kaiser-on
 ktap_begin
 echo "# $secs s of storms under kaiser=on, 2 vCPUs, NMIs injected every 2 s"
 "$TOP/scripts/boot.sh" --suite stress --smp 2 --silence 300 --timeout $((secs + 600)) --name $name \
-	--args "kaiser=on harness.seconds=$secs" kaiser 2> >(tee "$OUT/$name.verdict" >&2) &
+	--args "kaiser=on harness.seconds=$secs" kaiser 2>"$OUT/$name.verdict" &
 boot=$!
 # NMIs from outside, on every vCPU: they land in user mode, in the kernel,
 # and in the few instructions between a CR3 switch and SYSRET or IRET,
@@ -31,7 +31,6 @@ sleep 5
 "$TOP/scripts/qmp.py" "$OUT/$name.qmp" --every 2 inject-nmi >"$OUT/nmi.txt" 2>&1
 wait $boot
 rc=$?
-wait
 grep '^# stress: [0-9]* workers\|^# shell loop\|^# selftest loop' "$OUT/$name.log"
 if [ $rc = 0 ]; then
 	ktap_result pass "$name: $secs s of storms, every worker ok, clean log"
