@@ -94,8 +94,14 @@ t0=$(now)
 "${qemu[@]}" -serial "file:$log.part" </dev/null >"$log.qemu" 2>&1 &
 qpid=$!
 trap 'kill -KILL "$qpid" 2>/dev/null; die "interrupted while booting $name; log: $log.part"' INT TERM
+# Whatever ends this script, QEMU does not outlive its watcher, and an
+# unexpected error says where it happened.
+trap 'kill -KILL "$qpid" 2>/dev/null || true' EXIT
+trap 'echo "$name: boot.sh failed at line $LINENO; log: $log.part" >&2' ERR
 stop=
-size=0 heard=$t0 next=$((t0 + 30))
+# A progress note every BOOT_PROGRESS seconds (30; the self-tests use 1).
+every=${BOOT_PROGRESS:-30}
+size=0 heard=$t0 next=$((t0 + every))
 while kill -0 "$qpid" 2>/dev/null; do
 	sleep 1
 	t=$(now)
@@ -106,9 +112,11 @@ while kill -0 "$qpid" 2>/dev/null; do
 	elif [ $((t - t0)) -ge "$timeout" ]; then
 		stop="still running at its $timeout s limit (last output $((t - heard)) s before)"
 	elif [ "$t" -ge "$next" ]; then
-		test=$(grep -a '^# harness: running ' "$log.part" 2>/dev/null | tail -1 | sed 's/^# harness: //')
+		# Not every suite names its tests (stress does not): no match
+		# is no error here.
+		test=$(grep -a '^# harness: running ' "$log.part" 2>/dev/null | tail -1 | sed 's/^# harness: //' || true)
 		note "$name: $((t - t0)) s${test:+, $test}"
-		next=$((t + 30))
+		next=$((t + every))
 	fi
 	if [ -n "$stop" ]; then
 		kill -TERM "$qpid" 2>/dev/null || true
@@ -121,7 +129,7 @@ set +e
 wait "$qpid"
 status=$?
 set -e
-trap - INT TERM
+trap - INT TERM ERR
 # The serial console ends lines with CR LF; keep the log plain text.
 if [ -f "$log.part" ]; then
 	tr -d '\r' <"$log.part" >"$log" && rm -f "$log.part"

@@ -157,17 +157,23 @@ panic) cp "$FAKE_LOG" "$log"; exit 0 ;;
 hang) cp "$FAKE_LOG" "$log"; exec sleep 60 ;;
 slow) for i in 1 2 3 4 5 6; do echo "# harness: running test$i" >>"$log"; sleep 0.5; done
       cat "$FAKE_LOG" >>"$log"; exit 1 ;;
+quiet) for i in 1 2 3 4 5 6; do echo "no test names here" >>"$log"; sleep 0.5; done
+      cat "$FAKE_LOG" >>"$log"; exit 1 ;;
 busy) while :; do echo "# harness: running forever" >>"$log"; sleep 0.5; done ;;
 esac
 FAKE
 chmod +x $TMP/fake-qemu
-run_fake() { env BUILD=$TMP/b QEMU=$TMP/fake-qemu FAKE_MODE=$1 FAKE_LOG=$2 $S/boot.sh --name fake ${3:+--silence $3} ${4:+--timeout $4} none; }
+run_fake() { env BUILD=$TMP/b BOOT_PROGRESS=${BOOT_PROGRESS:-30} QEMU=$TMP/fake-qemu FAKE_MODE=$1 FAKE_LOG=$2 $S/boot.sh --name fake ${3:+--silence $3} ${4:+--timeout $4} none; }
 expect 0 "boot: guest reports success, clean log: ok" "fake: ok" -- run_fake ok $SAMPLES/clean.log
 expect 3 "boot: guest reports failing tests, clean log: status 3" "some tests failed" -- run_fake failed $SAMPLES/clean.log
 expect 1 "boot: guest reports success but the log has a WARNING: fails" "FAILED.*WARNING" -- run_fake ok $SAMPLES/warning.log
 expect 1 "boot: a panicking guest fails, naming the panic" "FAILED.*Kernel panic" -- run_fake panic $SAMPLES/panic.log
 expect 1 "boot: a silent guest is stopped as hung" "FAILED in [0-9]+ s: hung: no output for 2 s; log:" -- run_fake hang $SAMPLES/no-marker.log 2
 expect 0 "boot: a guest that keeps printing past the silence limit is slow, not hung" "fake: ok" -- run_fake slow $SAMPLES/clean.log 2
+# The stress suite names no test: its progress notes must not end the
+# runner (a grep without a match under pipefail once did, silently,
+# leaving QEMU running without its watcher).
+BOOT_PROGRESS=1 expect 0 "boot: progress notes for a guest that names no test, then its verdict" "==> fake: [0-9]+ s$" -- run_fake quiet $SAMPLES/clean.log
 expect 1 "boot: a guest still printing at the hard limit is stopped, saying so" "FAILED in [0-9]+ s: still running at its 3 s limit" -- run_fake busy $SAMPLES/no-marker.log 2 3
 [ -f $TMP/b/logs/fake.log ] && [ ! -e $TMP/b/logs/fake.log.part ] && ok "boot: the serial log is renamed into place, no .part left" ||
 	nok "boot: the serial log is renamed into place"
