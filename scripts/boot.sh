@@ -125,11 +125,13 @@ while kill -0 "$qpid" 2>/dev/null; do
 		break
 	fi
 done
+# QEMU's status is the verdict, not an error.
+trap - ERR
 set +e
 wait "$qpid"
 status=$?
 set -e
-trap - INT TERM ERR
+trap - INT TERM
 # The serial console ends lines with CR LF; keep the log plain text.
 if [ -f "$log.part" ]; then
 	tr -d '\r' <"$log.part" >"$log" && rm -f "$log.part"

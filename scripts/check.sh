@@ -112,6 +112,7 @@ for lane in $lanes; do
 done
 stage isolation "$S/check-isolation.sh"
 stage vsyscall "$S/check-vsyscall.sh"
+stage nmi-boot "$S/check-nmi-boot.sh"
 stage stress "$S/run-stress.sh"
 stage bench "$S/bench.sh" --check
 

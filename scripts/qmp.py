@@ -5,6 +5,8 @@ Also a module: connect() and send() serve scripts/check-isolation.py.
 usage: qmp.py SOCKET COMMAND [COMMAND...]
        qmp.py SOCKET --every SECONDS COMMAND
            (repeat COMMAND until the guest goes away; prints the count)
+       qmp.py --wait SECONDS SOCKET ...
+           (first wait up to SECONDS for QEMU to open SOCKET)
 COMMAND is a QMP command name without arguments (inject-nmi, stop, cont)
 or 'hmp:...' for a human monitor command.  Exits 2 if the socket cannot
 be reached.
@@ -48,14 +50,23 @@ def send(f, cmd, **args):
 
 
 def main(argv):
+    wait = 0.0
+    if len(argv) > 2 and argv[1] == "--wait":
+        wait = float(argv[2])
+        argv = argv[:1] + argv[3:]
     if len(argv) < 3:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    try:
-        f = connect(argv[1])
-    except OSError as e:
-        print(f"qmp.py: {argv[1]}: {e}", file=sys.stderr)
-        return 2
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            f = connect(argv[1])
+            break
+        except OSError as e:
+            if time.monotonic() >= deadline:
+                print(f"qmp.py: {argv[1]}: {e}", file=sys.stderr)
+                return 2
+            time.sleep(0.01)
     if argv[2] == "--every":
         period, cmd, n = float(argv[3]), argv[4], 0
         try:

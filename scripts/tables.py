@@ -29,10 +29,13 @@ LANES = os.path.join(TESTS, 'lanes.tsv')
 TCG = os.path.join(TESTS, 'selftests-under-tcg.tsv')
 BOOT_OPTIONS = os.path.join(TESTS, 'boot-options.tsv')
 
-# QEMU CPU models by the vendor a table names: Intel is affected by
+# QEMU CPU models by the name a table gives them: Intel is affected by
 # Meltdown and enters 32-bit system calls through SYSENTER, AMD is not
-# affected and uses SYSCALL in compatibility mode.
-VENDORS = {'intel': 'max,vendor=GenuineIntel', 'amd': 'max,vendor=AuthenticAMD'}
+# affected and uses SYSCALL in compatibility mode; zen is an AMD family
+# 17h part (EPYC), affected by Retbleed and SRSO, where kaiser=on is
+# refused.
+VENDORS = {'intel': 'max,vendor=GenuineIntel', 'amd': 'max,vendor=AuthenticAMD',
+           'zen': 'EPYC'}
 
 # Boots of a lane: the main boot may run for a long time but must keep
 # printing; a retried test's boot is short, because what it guards

@@ -165,6 +165,9 @@ FAKE
 chmod +x $TMP/fake-qemu
 run_fake() { env BUILD=$TMP/b BOOT_PROGRESS=${BOOT_PROGRESS:-30} QEMU=$TMP/fake-qemu FAKE_MODE=$1 FAKE_LOG=$2 $S/boot.sh --name fake ${3:+--silence $3} ${4:+--timeout $4} none; }
 expect 0 "boot: guest reports success, clean log: ok" "fake: ok" -- run_fake ok $SAMPLES/clean.log
+out=$(run_fake ok $SAMPLES/clean.log 2>&1)
+[ "$(wc -l <<<"$out")" = 1 ] && ok "boot: a guest that passes gets one line, its verdict" ||
+	nok "boot: a guest that passes gets one line, its verdict" "$(tr '\n' ' ' <<<"$out")"
 expect 3 "boot: guest reports failing tests, clean log: status 3" "some tests failed" -- run_fake failed $SAMPLES/clean.log
 expect 1 "boot: guest reports success but the log has a WARNING: fails" "FAILED.*WARNING" -- run_fake ok $SAMPLES/warning.log
 expect 1 "boot: a panicking guest fails, naming the panic" "FAILED.*Kernel panic" -- run_fake panic $SAMPLES/panic.log
