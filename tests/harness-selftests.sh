@@ -39,6 +39,8 @@ expect() {
 # --- log checker
 expect 0 "check-log: a clean log (test output may say BUG:/WARNING:) passes" "" -- $S/check-log.sh $SAMPLES/clean.log
 expect 1 "check-log: a kernel WARNING fails" "kernel trouble: .*WARNING: CPU: 0" -- $S/check-log.sh $SAMPLES/warning.log
+expect 0 "check-log: bugs.c's advice on a vulnerable CPU ('WARNING: See .../hw-vuln/') passes" "" -- $S/check-log.sh $SAMPLES/advice.log
+expect 1 "check-log: a WARN() after such advice still fails" "kernel trouble: .*WARNING: CPU: 0" -- $S/check-log.sh $SAMPLES/advice-warning.log
 expect 1 "check-log: a kernel line interleaved into test output fails" "double fault|RIP:" -- $S/check-log.sh $SAMPLES/rip-interleaved.log
 expect 1 "check-log: a missing end-of-run marker fails" "no end-of-run marker" -- $S/check-log.sh $SAMPLES/no-marker.log
 expect 1 "check-log: a kernel panic fails" "Kernel panic" -- $S/check-log.sh $SAMPLES/panic.log

@@ -1,0 +1,89 @@
+#!/bin/bash
+# Do the tests catch the bugs they were written for?  Each file in
+# tests/mutations/ is a patch that puts one fixed bug back into the
+# patched tree, with a header naming the check that must catch it and a
+# regex its failure must match:
+#
+#   # check: report     (boot kaiser=on, 2 vCPUs: KUnit, the boot audit)
+#   # check: nmi-boot   (scripts/check-nmi-boot.sh)
+#   # expect: REGEX     (in the failing boot's log and verdict)
+#
+# Each mutant is built from a copy of build/tree (hard links, which patch
+# breaks for the files it changes) in build/mutants/, whose layout mirrors
+# build/ so that ccache hits.  A mutant that builds and passes its check
+# is a test that cannot fail: that fails this script.  KTAP on stdout.
+#
+# usage: scripts/check-mutations.sh [NAME...]   (default: all)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+hold_build_lock
+
+MUT=$BUILD/mutants
+[ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
+[ -f "$BUILD/initramfs.cpio.gz" ] || die "no initramfs (make initramfs)"
+if [ $# -gt 0 ]; then
+	files=()
+	for n in "$@"; do
+		[ -f "$TOP/tests/mutations/$n.patch" ] || die "no mutation tests/mutations/$n.patch"
+		files+=("$TOP/tests/mutations/$n.patch")
+	done
+else
+	files=("$TOP"/tests/mutations/*.patch)
+fi
+mkdir -p "$MUT/results"
+ln -sf "$BUILD/initramfs.cpio.gz" "$MUT/initramfs.cpio.gz"
+
+ktap_begin
+for f in "${files[@]}"; do
+	name=$(basename "$f" .patch)
+	check=$(sed -n 's/^# check: //p' "$f")
+	expect=$(sed -n 's/^# expect: //p' "$f")
+	out=$MUT/results/$name
+	rm -rf "$out" "$MUT/tree"
+	mkdir -p "$out"
+	cp -al "$TREE" "$MUT/tree"
+	# Files a mutation ever changed are real copies, newer than any
+	# object built from them, so that make rebuilds them every time.
+	for p in "$TOP"/tests/mutations/*.patch; do
+		for g in $(sed -n 's|^+++ b/||p' "$p"); do
+			cp --remove-destination "$TREE/$g" "$MUT/tree/$g" && touch "$MUT/tree/$g"
+		done
+	done
+	if ! (cd "$MUT/tree" && patch -p1 -s --no-backup-if-mismatch) <"$f" >"$out/patch.log" 2>&1; then
+		ktap_result fail "$name: applies to the patched tree" "$(head -1 "$out/patch.log")"
+		continue
+	fi
+	echo "# $name: building"
+	if ! BUILD=$MUT TREE=$MUT/tree LOGS=$out "$TOP/scripts/build-kernel.sh" kaiser >/dev/null 2>"$out/build.err"; then
+		ktap_result fail "$name: the mutant builds" "$(tail -1 "$out/build.err")"
+		continue
+	fi
+	case "$check" in
+	report)
+		BUILD=$MUT LOGS=$out "$TOP/scripts/boot.sh" --suite report --smp 2 --silence 120 --timeout 600 \
+			--name "$name" --args kaiser=on kaiser 2>"$out/verdict"
+		rc=$?
+		evidence="$out/$name.log $out/verdict"
+		;;
+	nmi-boot)
+		BUILD=$MUT "$TOP/scripts/check-nmi-boot.sh" >"$out/nmi-boot.ktap" 2>"$out/verdict"
+		rc=$?
+		grep -q '^not ok' "$out/nmi-boot.ktap" && rc=1
+		evidence="$out/nmi-boot.ktap $out/verdict $MUT/results/nmi-boot/*.verdict"
+		;;
+	*)
+		ktap_result fail "$name: names a known check" "'$check' is not report or nmi-boot"
+		continue
+		;;
+	esac
+	# shellcheck disable=SC2086
+	if [ $rc = 0 ]; then
+		ktap_result fail "$name: caught" "the mutant passed its $check check"
+	elif hit=$(grep -hEo -m1 -- "$expect" $evidence 2>/dev/null | head -1) && [ -n "$hit" ]; then
+		ktap_result pass "$name: caught by $check: $hit"
+	else
+		ktap_result fail "$name: caught for the right reason" "failed, but nothing matches /$expect/: $(tail -1 "$out/verdict")"
+	fi
+done
+rm -rf "$MUT/tree"
+ktap_end
