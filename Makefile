@@ -12,7 +12,7 @@ S := scripts
 # Named in build/.lock.owner, so that a second run can say who holds build/.
 export HARNESS_TARGET := make $(or $(MAKECMDGOALS),help)
 
-.PHONY: help run check check-fresh bench kernel initramfs boot deps source tree clean distclean test-harness bisect-check
+.PHONY: help run check check-fresh check-mutations bench kernel initramfs boot deps source tree clean distclean test-harness bisect-check
 
 help:
 	@echo 'KAISER for Linux/x86: targets'
@@ -23,6 +23,8 @@ help:
 	@echo '                            (LANES="none-smp2 pti-on-smp2" runs only those lanes)'
 	@echo '  make check-fresh          make run inside a new minimal Debian root (debootstrap, root'
 	@echo '                            needed): proves the install path on a machine that never saw it'
+	@echo '  make check-mutations      put each fixed bug back (tests/mutations/), rebuild, and check'
+	@echo '                            that the test written for it fails (slow: a build per mutant)'
 	@echo '  make bench                getppid, read, page fault, pipe and fork costs under none,'
 	@echo '                            pti=on/off, kaiser=on and nokaiser, in guest instructions'
 	@echo '                            (QEMU -icount): a markdown table, also in build/bench.md'
@@ -41,6 +43,9 @@ run:
 
 check:
 	@$(S)/check.sh $(LANES)
+
+check-mutations:
+	@$(S)/check-mutations.sh
 
 check-fresh:
 	@$(S)/check-fresh.sh $(if $(KEEP_ROOT),--keep-root)

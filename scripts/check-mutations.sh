@@ -19,8 +19,6 @@ set -uo pipefail
 hold_build_lock
 
 MUT=$BUILD/mutants
-[ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
-[ -f "$BUILD/initramfs.cpio.gz" ] || die "no initramfs (make initramfs)"
 if [ $# -gt 0 ]; then
 	files=()
 	for n in "$@"; do
@@ -30,6 +28,12 @@ if [ $# -gt 0 ]; then
 else
 	files=("$TOP"/tests/mutations/*.patch)
 fi
+for f in "${files[@]}"; do
+	grep -qE '^# check: (report|nmi-boot)$' "$f" && grep -q '^# expect: .' "$f" ||
+		die "$f: needs a '# check: report|nmi-boot' and a '# expect: REGEX' line"
+done
+[ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
+[ -f "$BUILD/initramfs.cpio.gz" ] || die "no initramfs (make initramfs)"
 mkdir -p "$MUT/results"
 ln -sf "$BUILD/initramfs.cpio.gz" "$MUT/initramfs.cpio.gz"
 

@@ -94,6 +94,12 @@ step source "the base tree is fetched and unpacked" "$S/fetch-source.sh" || fini
 sed -n '1,2s/^/base tree: /p' "$(dirname "$SRC")/.unpacked"
 step tree "patches/series applies without fuzz ($(grep -cvE '^\s*(#|$)' "$PATCHES/series") patches)" \
 	"$S/patch-tree.sh" || finish
+# make check-mutations builds each one; here only whether they still
+# apply, so that a change to the series cannot leave them behind.
+step mutations-apply "every bug in tests/mutations/ can still be put back into the patched tree" \
+	bash -c "for m in '$TOP'/tests/mutations/*.patch; do
+		patch -p1 -s --dry-run -d '$TREE' <\"\$m\" || { echo \"\$m no longer applies\"; exit 1; }
+	done"
 built=1
 for f in none pti kaiser; do
 	step "kernel-$f" "the $f kernel builds" "$S/build-kernel.sh" "$f" || built=0

@@ -183,6 +183,15 @@ expect 1 "boot: a guest still printing at the hard limit is stopped, saying so" 
 [ -f $TMP/b/logs/fake.log ] && [ ! -e $TMP/b/logs/fake.log.part ] && ok "boot: the serial log is renamed into place, no .part left" ||
 	nok "boot: the serial log is renamed into place"
 
+# --- the mutation runner: what it refuses before building anything
+expect 1 "check-mutations: an unknown mutation is named" "no mutation tests/mutations/nope.patch" -- env BUILD=$TMP/b $S/check-mutations.sh nope
+for m in $TOP/tests/mutations/*.patch; do
+	n=$(basename $m .patch)
+	grep -qE '^# check: (report|nmi-boot)$' $m && grep -q '^# expect: .' $m && grep -q '^+++ b/' $m &&
+		ok "mutation $n: names its check, the failure it expects, and a change" ||
+		nok "mutation $n: names its check, the failure it expects, and a change"
+done
+
 # --- the patch applier, on a tiny fake tree
 if command -v quilt >/dev/null; then
 	P=$TMP/p
