@@ -158,10 +158,16 @@ rm -f "$log.qemu"
 if ! problem=$("$TOP/scripts/check-log.sh" "$log"); then
 	# A stopped guest has no end-of-run marker: say why it was stopped,
 	# and what else the log shows.
-	case "$stop:$problem" in
-	?*:"no end-of-run marker"*) problem=$stop ;;
-	?*:*) problem="$stop; $problem" ;;
-	esac
+	if [ -n "$stop" ]; then
+		case "$problem" in
+		"no end-of-run marker"*) problem=$stop ;;
+		*) problem="$stop; $problem" ;;
+		esac
+	elif [ "$status" = 0 ]; then
+		# QEMU ended the guest itself (-no-reboot): a reset, such as
+		# a triple fault, or a panic.
+		problem="the guest stopped without reporting a result (panic or reset); $problem"
+	fi
 	echo "$name: FAILED in $secs s: $problem; log: $log" >&2
 	exit 1
 fi

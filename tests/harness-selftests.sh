@@ -173,6 +173,7 @@ out=$(run_fake ok $SAMPLES/clean.log 2>&1)
 expect 3 "boot: guest reports failing tests, clean log: status 3" "some tests failed" -- run_fake failed $SAMPLES/clean.log
 expect 1 "boot: guest reports success but the log has a WARNING: fails" "FAILED.*WARNING" -- run_fake ok $SAMPLES/warning.log
 expect 1 "boot: a panicking guest fails, naming the panic" "FAILED.*Kernel panic" -- run_fake panic $SAMPLES/panic.log
+expect 1 "boot: a guest that resets says so, and shows its last line" "FAILED in [0-9]+ s: the guest stopped without reporting a result \(panic or reset\); no end-of-run marker \(last line: " -- run_fake panic $SAMPLES/no-marker.log
 expect 1 "boot: a silent guest is stopped as hung" "FAILED in [0-9]+ s: hung: no output for 2 s; log:" -- run_fake hang $SAMPLES/no-marker.log 2
 expect 0 "boot: a guest that keeps printing past the silence limit is slow, not hung" "fake: ok" -- run_fake slow $SAMPLES/clean.log 2
 # The stress suite names no test: its progress notes must not end the
