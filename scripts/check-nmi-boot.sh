@@ -21,7 +21,6 @@ name=nmi-boot-kaiser-on
 
 ktap_begin
 echo "# NMIs every 20 ms from power-on, kaiser=on, 2 vCPUs"
-rm -f "$OUT/$name.qmp"
 "$TOP/scripts/boot.sh" --suite report --smp 2 --silence 120 --timeout 600 --name $name \
 	--args "kaiser=on" kaiser 2>"$OUT/$name.verdict" &
 boot=$!
