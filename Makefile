@@ -28,7 +28,7 @@ help:
 	@echo '  make bench                getppid, read, page fault, pipe and fork costs under none,'
 	@echo '                            pti=on/off, kaiser=on and nokaiser, in guest instructions'
 	@echo '                            (QEMU -icount): a markdown table, also in build/bench.md'
-	@echo '  make kernel FLAVOUR=F     build one flavour (kaiser, pti, none); prints its bzImage'
+	@echo '  make kernel FLAVOUR=F     build one flavour (kaiser, pti, none, kaiser-hardened); prints its bzImage'
 	@echo '  make initramfs            build build/initramfs.cpio.gz (busybox + x86 selftests)'
 	@echo '  make boot FLAVOUR=F [ARGS=...] [SMP=n] [SUITE=report|selftests|stress|spin|bench]'
 	@echo '                            boot one kernel non-interactively; log in build/logs/'

@@ -1,7 +1,8 @@
 #!/bin/bash
-# Build one kernel flavour (kaiser, pti or none) out of tree, from
-# tinyconfig plus configs/guest.config plus configs/<flavour>.config, and
-# print the path of its bzImage.
+# Build one kernel flavour (kaiser, pti, none or kaiser-hardened) out of
+# tree, from tinyconfig plus the flavour's fragments in configs/ (see
+# flavour_fragments in scripts/lib.sh), and print the path of its bzImage.
+# An objtool warning fails the build.
 #
 # usage: scripts/build-kernel.sh FLAVOUR
 # A build prints a progress line every 30 s: elapsed time and compile
@@ -13,7 +14,10 @@ flavour=${1:-}
 [ -n "$flavour" ] || die "usage: $0 FLAVOUR (one of: $FLAVOURS)"
 check_flavour "$flavour"
 hold_build_lock
-[ -f "$CONFIGS/$flavour.config" ] || die "no $CONFIGS/$flavour.config"
+read -ra fragments <<<"$(flavour_fragments "$flavour")"
+for f in "${fragments[@]}"; do
+	[ -f "$f" ] || die "no $f"
+done
 [ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
 
 OBJ=$BUILD/obj-$flavour
@@ -41,7 +45,7 @@ note "building the $flavour kernel (log: $log)"
 {
 	kmake tinyconfig &&
 	"$TREE"/scripts/kconfig/merge_config.sh -m -O "$OBJ" "$OBJ/.config" \
-		"$CONFIGS/guest.config" "$CONFIGS/$flavour.config" &&
+		"${fragments[@]}" &&
 	kmake olddefconfig
 } >"$log" 2>&1 || die "configuring the $flavour kernel failed; see $log"
 
@@ -68,7 +72,7 @@ while read -r line; do
 		grep -q "^$sym=" "$OBJ/.config" && bad="$bad ${sym}=n"
 		;;
 	esac
-done < <(cat "$CONFIGS/guest.config" "$CONFIGS/$flavour.config")
+done < <(cat "${fragments[@]}")
 [ -n "$known" ] && rm -f "$known"
 [ -z "$bad" ] || die "$flavour: the configuration dropped or contradicts:$bad (see $OBJ/.config)"
 
@@ -94,6 +98,20 @@ if ! wait "$make_pid"; then
 	die "building the $flavour kernel failed; see $log"
 fi
 n=$(steps)
+
+# objtool prints its warnings only when it checks an object, and Kbuild
+# checks only what it rebuilds: a second build would forget the first
+# one's warnings.  Keep them in $OBJ/objtool-warnings.txt, dropping those
+# of every object this build remade (vmlinux.o is remade by its LD step).
+warnings=$OBJ/objtool-warnings.txt
+touch "$warnings"
+objtool_warnings "$warnings" "$log" >"$warnings.new"
+mv "$warnings.new" "$warnings"
+ours=$(objtool_not_base_tree "$warnings")
+if [ -n "$ours" ]; then
+	head -5 <<<"$ours" >&2
+	die "objtool: $(wc -l <<<"$ours") warning(s) in the $flavour kernel; see $warnings"
+fi
 # Only a build that compiled most of the tree sets the yardstick.
 [ "$n" -gt "${last:-0}" ] && echo "$n" >"$OBJ/.build-steps"
 note "$flavour kernel built in $(($(now) - t0)) s"

@@ -101,14 +101,15 @@ step mutations-apply "every bug in tests/mutations/ can still be put back into t
 		patch -p1 -s --dry-run -d '$TREE' <\"\$m\" || { echo \"\$m no longer applies\"; exit 1; }
 	done"
 built=1
-for f in none pti kaiser; do
-	step "kernel-$f" "the $f kernel builds" "$S/build-kernel.sh" "$f" || built=0
+for f in none pti kaiser kaiser-hardened; do
+	step "kernel-$f" "the $f kernel builds, objtool-clean" "$S/build-kernel.sh" "$f" || built=0
 done
 [ $built = 1 ] || finish
 # KAISER is PTI's alternative, never its companion.
 step kaiser-without-pti "the kaiser flavour has no PTI: CONFIG_PAGE_TABLE_ISOLATION off, pti.c not compiled" \
 	bash -c "! grep -qs '^CONFIG_PAGE_TABLE_ISOLATION=y' '$BUILD/obj-kaiser/.config' &&
 		[ ! -e '$BUILD/obj-kaiser/arch/x86/mm/pti.o' ]"
+stage kconfig "$S/check-kconfig.sh"
 step initramfs "the initramfs with the x86 selftests builds" "$S/build-initramfs.sh" || finish
 
 # run

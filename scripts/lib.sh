@@ -10,7 +10,7 @@ CONFIGS=${CONFIGS:-$TOP/configs}
 SRC=${SRC:-$BUILD/src/linux-source-6.1}     # pristine, unpacked once
 TREE=${TREE:-$BUILD/tree}                    # SRC + patches/series, via quilt
 LOGS=${LOGS:-$BUILD/logs}
-FLAVOURS="kaiser pti none"
+FLAVOURS="kaiser pti none kaiser-hardened"
 
 # One clear line on stderr, then a non-zero exit.
 die() {
@@ -31,6 +31,46 @@ check_flavour() {
 	*" $1 "*) ;;
 	*) die "unknown FLAVOUR '$1' (choose one of: $FLAVOURS)" ;;
 	esac
+}
+
+# The Kconfig fragments of a flavour, in merge order: the guest's, then
+# the flavour's own.  A flavour NAME-hardened is NAME built the way entry
+# code is reviewed (configs/hardened.config: ORC, DEBUG_ENTRY, IBT,
+# return thunks), so that objtool checks what the plain build does not.
+flavour_fragments() {
+	case "$1" in
+	*-hardened) echo "$CONFIGS/guest.config $CONFIGS/${1%-hardened}.config $CONFIGS/hardened.config" ;;
+	*) echo "$CONFIGS/guest.config $CONFIGS/$1.config" ;;
+	esac
+}
+
+# objtool_warnings OLD LOG: the objtool warnings a kernel build leaves,
+# from the list OLD the previous builds left and the build log LOG.
+# objtool checks an object only when Kbuild remakes it, so a warning
+# stands until its object is remade: OLD's lines for objects LOG shows
+# remade (a CC, AS or LD step) give way to LOG's own warnings.
+objtool_warnings() {
+	awk '
+		FILENAME == ARGV[1] { old[++n] = $0; next }
+		/^  (CC|AS|LD) .* [^ ]+\.o$/ { remade[$NF] = 1 }
+		/: warning: objtool: / { new[++m] = $0 }
+		END {
+			for (i = 1; i <= n; i++) {
+				obj = old[i]
+				sub(/: warning: objtool: .*/, "", obj)
+				if (!(obj in remade))
+					print old[i]
+			}
+			for (i = 1; i <= m; i++)
+				print new[i]
+		}' "$1" "$2" | sort -u
+}
+
+# objtool_not_base_tree WARNINGS: the warnings the series is answerable
+# for, i.e. all but the base tree's own (tests/objtool-base-tree.txt,
+# whole lines).
+objtool_not_base_tree() {
+	grep -vxF -f <(grep -v '^#' "${OBJTOOL_BASE_TREE:-$TOP/tests/objtool-base-tree.txt}") "$1" || true
 }
 
 # One harness run at a time per build/: two runs compiling into the same

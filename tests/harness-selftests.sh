@@ -137,6 +137,30 @@ expect 1 "lock: a second run is refused in one line naming the holder" "in use b
 [ ! -e $L/obj-none ] && ok "lock: the refused run touched nothing" || nok "lock: the refused run touched nothing"
 kill $holder 2>/dev/null; wait $holder 2>/dev/null
 
+# --- kernel builds: fragments per flavour, objtool warnings across builds
+lib() { (. $S/lib.sh && "$@"); }
+expect 0 "flavours: kaiser-hardened is kaiser's fragments plus hardened.config" \
+	"guest.config [^ ]*/kaiser.config [^ ]*/hardened.config$" -- lib flavour_fragments kaiser-hardened
+expect 0 "flavours: a plain flavour is the guest's fragment and its own" \
+	"guest.config [^ ]*/pti.config$" -- lib flavour_fragments pti
+W=$TMP/objtool
+mkdir -p $W
+printf '%s\n' 'a.o: warning: objtool: old_a(): missing int3 after ret' \
+	'vmlinux.o: warning: objtool: old_v(): call to foo() leaves .noinstr.text section' >$W/old
+printf '%s\n' '  CC      b.o' 'b.o: warning: objtool: new_b(): RET before UNTRAIN' >$W/log1
+expect 0 "objtool: a warning stands while its object is not remade" \
+	"^a.o: warning: objtool: old_a" -- lib objtool_warnings $W/old $W/log1
+expect 0 "objtool: a new warning is added" "^b.o: warning: objtool: new_b" -- lib objtool_warnings $W/old $W/log1
+: >$W/none
+expect 0 "objtool: the first build's warnings are all there is (no earlier list)" \
+	"" -- bash -c "[ \"\$(. $S/lib.sh && objtool_warnings $W/none $W/log1)\" = 'b.o: warning: objtool: new_b(): RET before UNTRAIN' ]"
+printf '%s\n' '# the base tree says so' 'vmlinux.o: warning: objtool: old_v(): call to foo() leaves .noinstr.text section' >$W/base
+expect 0 "objtool: the base tree's own warnings do not count, the others do" "" -- bash -c \
+	"[ \"\$(. $S/lib.sh && OBJTOOL_BASE_TREE=$W/base objtool_not_base_tree $W/old)\" = 'a.o: warning: objtool: old_a(): missing int3 after ret' ]"
+printf '%s\n' '  CC      a.o' '  LD      vmlinux.o' >$W/log2
+expect 0 "objtool: remaking the objects (vmlinux.o by LD) clears their warnings" \
+	"" -- bash -c "[ -z \"\$(. $S/lib.sh && objtool_warnings $W/old $W/log2)\" ]"
+
 # --- option handling
 expect 1 "build-kernel: an unknown FLAVOUR is refused by name" "unknown FLAVOUR 'bogus'" -- $S/build-kernel.sh bogus
 expect 1 "boot: an unknown option is refused" "unknown option '--bogus'" -- $S/boot.sh --bogus none
