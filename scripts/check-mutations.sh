@@ -6,7 +6,10 @@
 #
 #   # check: report     (boot kaiser=on, 2 vCPUs: KUnit, the boot audit)
 #   # check: nmi-boot   (scripts/check-nmi-boot.sh)
-#   # expect: REGEX     (in the failing boot's log and verdict)
+#   # check: build      (the mutant must not build: objtool, the linker)
+#   # expect: REGEX     (in the failing boot's log and verdict, or the
+#                        build's errors)
+#   # flavour: F        (optional; default kaiser, e.g. kaiser-hardened)
 #
 # Each mutant is built from a copy of build/tree (hard links, which patch
 # breaks for the files it changes) in build/mutants/, whose layout mirrors
@@ -29,8 +32,8 @@ else
 	files=("$TOP"/tests/mutations/*.patch)
 fi
 for f in "${files[@]}"; do
-	grep -qE '^# check: (report|nmi-boot)$' "$f" && grep -q '^# expect: .' "$f" ||
-		die "$f: needs a '# check: report|nmi-boot' and a '# expect: REGEX' line"
+	grep -qE '^# check: (report|nmi-boot|build)$' "$f" && grep -q '^# expect: .' "$f" ||
+		die "$f: needs a '# check: report|nmi-boot|build' and a '# expect: REGEX' line"
 done
 [ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
 [ -f "$BUILD/initramfs.cpio.gz" ] || die "no initramfs (make initramfs)"
@@ -42,6 +45,8 @@ for f in "${files[@]}"; do
 	name=$(basename "$f" .patch)
 	check=$(sed -n 's/^# check: //p' "$f")
 	expect=$(sed -n 's/^# expect: //p' "$f")
+	flavour=$(sed -n 's/^# flavour: //p' "$f")
+	flavour=${flavour:-kaiser}
 	out=$MUT/results/$name
 	rm -rf "$out" "$MUT/tree"
 	mkdir -p "$out"
@@ -57,15 +62,21 @@ for f in "${files[@]}"; do
 		ktap_result fail "$name: applies to the patched tree" "$(head -1 "$out/patch.log")"
 		continue
 	fi
-	echo "# $name: building"
-	if ! BUILD=$MUT TREE=$MUT/tree LOGS=$out "$TOP/scripts/build-kernel.sh" kaiser >/dev/null 2>"$out/build.err"; then
+	echo "# $name: building $flavour"
+	BUILD=$MUT TREE=$MUT/tree LOGS=$out "$TOP/scripts/build-kernel.sh" "$flavour" >/dev/null 2>"$out/build.err"
+	built=$?
+	if [ "$check" != build ] && [ $built != 0 ]; then
 		ktap_result fail "$name: the mutant builds" "$(tail -1 "$out/build.err")"
 		continue
 	fi
 	case "$check" in
+	build)
+		rc=$built
+		evidence="$out/build.err"
+		;;
 	report)
 		BUILD=$MUT LOGS=$out "$TOP/scripts/boot.sh" --suite report --smp 2 --silence 60 --timeout 180 \
-			--name "$name" --args kaiser=on kaiser 2>"$out/verdict"
+			--name "$name" --args kaiser=on "$flavour" 2>"$out/verdict"
 		rc=$?
 		# The report suite passes whatever KUnit says; the lanes count
 		# KUnit's results on their own.  Here a failed case is a catch.
@@ -85,7 +96,7 @@ for f in "${files[@]}"; do
 	elif hit=$(grep -hEo -m1 -- "$expect" $evidence 2>/dev/null | head -1) && [ -n "$hit" ]; then
 		ktap_result pass "$name: caught by $check: $hit"
 	else
-		ktap_result fail "$name: caught for the right reason" "failed, but nothing matches /$expect/: $(tail -1 "$out/verdict")"
+		ktap_result fail "$name: caught for the right reason" "failed, but nothing matches /$expect/: $(tail -1 "$out/verdict" 2>/dev/null || tail -1 "$out/build.err")"
 	fi
 done
 rm -rf "$MUT/tree"

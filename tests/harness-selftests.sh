@@ -212,7 +212,7 @@ expect 1 "boot: a guest still printing at the hard limit is stopped, saying so" 
 expect 1 "check-mutations: an unknown mutation is named" "no mutation tests/mutations/nope.patch" -- env BUILD=$TMP/b $S/check-mutations.sh nope
 for m in $TOP/tests/mutations/*.patch; do
 	n=$(basename $m .patch)
-	grep -qE '^# check: (report|nmi-boot)$' $m && grep -q '^# expect: .' $m && grep -q '^+++ b/' $m &&
+	grep -qE '^# check: (report|nmi-boot|build)$' $m && grep -q '^# expect: .' $m && grep -q '^+++ b/' $m &&
 		ok "mutation $n: names its check, the failure it expects, and a change" ||
 		nok "mutation $n: names its check, the failure it expects, and a change"
 done
