@@ -9,8 +9,16 @@
 #   --check   also assert the entry-cost budget (make check uses this),
 #             in KTAP on stdout, the table then going to stderr:
 #             a getppid round trip costs no more over 'none' with
-#             kaiser=on than with pti=on, and nokaiser costs nothing
-#             over 'none', both within NOISE instructions (default 3).
+#             kaiser=on than with pti=on plus IRET_FRAME, and nokaiser
+#             costs nothing over 'none', both within NOISE instructions
+#             (default 3).
+#
+# IRET_FRAME (4): KAISER's SYSCALL trampoline leaves its per-CPU alias
+# through IRET, which no branch predictor steers (entry_64.S), where it
+# used a retpoline before: building the IRET frame takes 4 instructions
+# more.  The allowance is named so that it shows, not buried in NOISE;
+# instruction counts do not show that the retpoline's RET mispredicted
+# by design on every system call.
 #
 # NOISE: each figure is exact for one kernel build and one boot, but the
 # five boots run three different kernels, and rebuilding the same source
@@ -28,6 +36,7 @@ case "${1:-}" in
 *) die "usage: $0 [--check]" ;;
 esac
 NOISE=${NOISE:-3}
+IRET_FRAME=4
 
 # mode name, flavour, kernel parameters; 'none' first: the reference
 modes=(
@@ -56,11 +65,12 @@ for m in "${modes[@]}"; do
 	grep -q '^getppid' "$out/$mode.tsv" || die "no kbench figures in $LOGS/$name.log"
 done
 
-python3 - "$out" "$check" "$NOISE" "$BUILD/bench.md" "${modes[@]}" <<'EOF'
+python3 - "$out" "$check" "$NOISE" "$BUILD/bench.md" "$IRET_FRAME" "${modes[@]}" <<'EOF'
 import os
 import sys
 out, check, noise, md = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
-modes = [m.split()[0] for m in sys.argv[5:]]
+iret_frame = float(sys.argv[5])
+modes = [m.split()[0] for m in sys.argv[6:]]
 table = []
 def emit(line=""):
     table.append(line)
@@ -104,8 +114,9 @@ os.replace(md + ".tmp", md)
 if check:
     k, p, n = d["kaiser=on"], d["pti=on"], d["nokaiser"]
     checks = [
-        (k <= p + noise, f"bench: getppid round trip over 'none': kaiser=on {k:+.1f}, pti=on {p:+.1f} "
-                         f"(kaiser=on may not cost more, within {noise:g} of noise)"),
+        (k <= p + iret_frame + noise,
+         f"bench: getppid round trip over 'none': kaiser=on {k:+.1f}, pti=on {p:+.1f} "
+         f"(kaiser=on may cost {iret_frame:g} more for its IRET frame, within {noise:g} of noise)"),
         (n <= noise, f"bench: getppid round trip over 'none': nokaiser {n:+.1f} "
                      f"(nothing, within {noise:g} of noise)"),
     ]
