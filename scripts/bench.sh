@@ -60,7 +60,7 @@ for m in "${modes[@]}"; do
 		die "the $mode benchmark boot failed (log: $LOGS/$name.log)"
 	{
 		sed -n 's/^kbench: \([a-z]*\) \([0-9.]*\) \([^ ]*\) .*/\1\t\2\t\3/p' "$LOGS/$name.log"
-		sed -n 's/^user page tables: \([0-9]*\) kernel pages.*/visible\t\1\tpages/p' "$LOGS/$name.log"
+		sed -n 's/^user page tables: \([0-9]*\) pages of kernel address space.*/visible\t\1\tpages/p' "$LOGS/$name.log"
 	} >"$out/$mode.tsv"
 	grep -q '^getppid' "$out/$mode.tsv" || die "no kbench figures in $LOGS/$name.log"
 done
@@ -87,7 +87,7 @@ what = {
     "getppid": "getppid round trip", "read": "read 64 bytes",
     "fault": "anonymous page fault", "pipe": "pipe round trip (2 switches)",
     "fork": "fork + exit + wait",
-    "visible": "kernel pages user space sees (ptdump)",
+    "visible": "pages of kernel address space in the user page tables, espfix aside (ptdump)",
 }
 emit("Guest instructions per operation (QEMU TCG, -icount shift=0, 1 vCPU),")
 emit("ratio to 'none' in parentheses.\n")

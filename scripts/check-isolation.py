@@ -9,6 +9,14 @@ tables behind it.  Every mapped page is sorted into the regions of
 DESIGN.md's allowlist (entry text, CPU entry area, espfix, LDT, vsyscall
 page) or found outside it.  The VM is resumed afterwards.
 
+It counts what the kernel's boot audit counts, by the same definition:
+"kernel pages visible to user space" are the distinct page frames the
+kernel half maps, what a Meltdown-style read through these tables can
+reach; "pages of kernel address space" are the 4 KiB pages of virtual
+address space that map them (espfix alone maps a few frames 65536
+times).  With --boot-log, the two walks are held against each other:
+this one must find the audit's frames plus the process's own LDT.
+
   --expect isolated   KAISER: CR3 selects the shadow (bit 12 set), the
                       entry text and the process's LDT (guest/spin.c
                       installs one) are mapped, nothing outside the
@@ -16,14 +24,18 @@ page) or found outside it.  The VM is resumed afterwards.
   --expect whole      no isolation: CR3 is the kernel PGD and the kernel
                       image outside the entry text is mapped
   --expect any        just report (PTI, for comparison)
+  --boot-log FILE     the guest's console log: when it has KAISER's
+                      audit line, the frame counts must agree
 
 Prints one line per region and a verdict line; exits 1 when the
 expectation does not hold, 2 on a usage or QMP problem.
 
 usage: check-isolation.py --qmp SOCKET --system-map FILE --expect MODE
+                          [--boot-log FILE]
 """
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -74,7 +86,8 @@ def symbols(path):
 
 
 def walk(read_page, cr3, levels):
-    """Yield (virtual address, size) of every present leaf in the kernel half."""
+    """Yield (virtual address, size, physical address) of every present
+    leaf in the kernel half."""
     shifts = [48, 39, 30, 21, 12] if levels == 5 else [39, 30, 21, 12]
     top_bits = shifts[0] + 9
 
@@ -92,7 +105,9 @@ def walk(read_page, cr3, levels):
             va = base | (i << shift)
             leaf = depth == len(shifts) - 1 or (shift in (30, 21) and e & 0x80)
             if leaf:
-                yield canonical(va) & 0xFFFFFFFFFFFFFFFF, 1 << shift
+                # bit 12 of a large leaf is PAT, not address
+                yield (canonical(va) & 0xFFFFFFFFFFFFFFFF, 1 << shift,
+                       e & ADDR_MASK & ~((1 << shift) - 1))
             else:
                 yield from visit(e & ADDR_MASK, depth + 1, va)
 
@@ -120,11 +135,28 @@ def classify(va, syms, levels):
     return "direct map, vmalloc or other kernel memory", False
 
 
+def compare_audit(log, frames, ldt):
+    """The kernel's audit walks the shadow template, which has no LDT;
+    this walk, one process's shadow, must find exactly that plus its LDT."""
+    with open(log, errors="replace") as f:
+        m = re.search(r"KAISER: (\d+) kernel pages visible to user space", f.read())
+    if not m:
+        return [f"no KAISER audit line in {log}"]
+    audit = int(m.group(1))
+    print(f"  the kernel's boot audit: {audit} kernel pages visible; "
+          f"here {frames}, {ldt} of them the process's LDT")
+    if frames != audit + ldt:
+        return [f"{frames} frames visible here, but the audit's {audit} plus "
+                f"{ldt} of LDT make {audit + ldt}"]
+    return []
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--qmp", required=True)
     ap.add_argument("--system-map", required=True)
     ap.add_argument("--expect", required=True, choices=["isolated", "whole", "any"])
+    ap.add_argument("--boot-log")
     ap.add_argument("--tries", type=int, default=200)
     opts = ap.parse_args()
     syms = symbols(opts.system_map)
@@ -161,22 +193,27 @@ def main():
         return 2
     try:
         levels = 5 if cpu["cr4"] & (1 << 12) else 4
-        regions, pages = {}, 0
-        for va, size in walk(read_page, cpu["cr3"], levels):
+        regions, pages, frames = {}, 0, set()
+        for va, size, phys in walk(read_page, cpu["cr3"], levels):
             name, allowed = classify(va, syms, levels)
-            r = regions.setdefault(name, [allowed, 0])
+            r = regions.setdefault(name, [allowed, 0, set()])
+            leaf = range(phys // PAGE, (phys + size) // PAGE)
             r[1] += size // PAGE
+            r[2].update(leaf)
             pages += size // PAGE
+            frames.update(leaf)
     finally:
         send(qmp, "cont")
 
     shadow = bool(cpu["cr3"] & SHADOW_BIT)
     print(f"CR3 {cpu['cr3']:#x} while in user mode ({'second' if shadow else 'first'} "
           f"page of the PGD), {levels}-level paging, {len(cache)} table pages read")
-    for name, (allowed, n) in sorted(regions.items(), key=lambda x: (not x[1][0], x[0])):
-        print(f"  {n:8d} pages  {name}{'' if allowed else '   <- outside the allowlist'}")
-    outside = sum(n for allowed, n in regions.values() if not allowed)
-    print(f"  {pages:8d} pages of kernel address space mapped, {outside} outside the allowlist")
+    print("  frames  address space  region")
+    for name, (allowed, n, f) in sorted(regions.items(), key=lambda x: (not x[1][0], x[0])):
+        print(f"  {len(f):6d}  {n:13d}  {name}{'' if allowed else '   <- outside the allowlist'}")
+    outside = sum(n for allowed, n, _ in regions.values() if not allowed)
+    print(f"  {len(frames)} kernel pages visible to user space (page frames), "
+          f"{pages} pages of kernel address space mapped, {outside} outside the allowlist")
 
     problems = []
     if opts.expect == "isolated":
@@ -188,6 +225,9 @@ def main():
             problems.append("the entry text is not mapped")
         if "LDT" not in regions:
             problems.append("the LDT of the spinning process is not mapped")
+        if opts.boot_log:
+            problems += compare_audit(opts.boot_log, len(frames),
+                                      len(regions.get("LDT", [0, 0, set()])[2]))
     elif opts.expect == "whole":
         if shadow:
             problems.append("CR3 has the shadow bit set")

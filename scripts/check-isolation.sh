@@ -52,7 +52,7 @@ done
 rc=0
 if grep -qs '^harness: spinning' "$LOGS/$name.log.part"; then
 	python3 "$TOP/scripts/check-isolation.py" --qmp "$LOGS/$name.qmp" \
-		--system-map "$map" --expect "$expect" || rc=$?
+		--system-map "$map" --expect "$expect" --boot-log "$LOGS/$name.log.part" || rc=$?
 else
 	echo "check-isolation: the guest never started spinning"
 	rc=1

@@ -75,7 +75,7 @@ finish() {
 	echo "1..$n" >>"$CHECK"
 	echo
 	if compgen -G "$RESULTS/*/visible.txt" >/dev/null; then
-		echo "== kernel pages mapped in the page tables user space runs on (ptdump of current_user)"
+		echo "== pages of kernel address space, espfix aside, mapped in the page tables user space runs on (ptdump of current_user)"
 		for f in "$RESULTS"/*/visible.txt; do
 			[ -s "$f" ] && echo "$(basename "$(dirname "$f")"): $(cat "$f")"
 		done
@@ -98,7 +98,7 @@ step tree "patches/series applies without fuzz ($(grep -cvE '^\s*(#|$)' "$PATCHE
 # apply, so that a change to the series cannot leave them behind.
 step mutations-apply "every bug in tests/mutations/ can still be put back into the patched tree" \
 	bash -c "for m in '$TOP'/tests/mutations/*.patch; do
-		patch -p1 -s --dry-run -d '$TREE' <\"\$m\" || { echo \"\$m no longer applies\"; exit 1; }
+		patch -p1 -s -F0 --dry-run -d '$TREE' <\"\$m\" || { echo \"\$m no longer applies\"; exit 1; }
 	done"
 built=1
 for f in none pti kaiser kaiser-hardened; do

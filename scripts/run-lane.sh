@@ -9,8 +9,8 @@
 # Everything about the lane goes to build/results/LANE/: the serial logs
 # (NAME.log), each boot's verdict line (NAME.verdict), the selftest
 # results (results.tsv, only when every boot ended cleanly), the KUnit
-# results (kunit.tsv) and the kernel pages its user page tables map
-# (visible.txt).
+# results (kunit.tsv) and the pages of kernel address space its user
+# page tables map (visible.txt).
 #
 # usage: scripts/run-lane.sh LANE
 set -uo pipefail

@@ -4,7 +4,7 @@
 # busybox shell on the serial console (Ctrl-A X leaves QEMU).  Otherwise:
 # the isolation report, then power-off; exit status 0 on a clean boot.
 # Where a PTI kernel is already built (make kernel FLAVOUR=pti), the report
-# also says how many kernel pages upstream PTI's user page tables map; no
+# also says how many pages of kernel address space upstream PTI's user page tables map; no
 # second kernel is built on the way to the first shell.
 #
 # usage: scripts/run.sh [extra kernel parameters]
@@ -25,9 +25,9 @@ pti=$BUILD/obj-pti/arch/x86/boot/bzImage
 if [ -f "$pti" ] && [ "$pti" -nt "$TREE/.series-stamp" ]; then
 	pti_pages=unknown
 	if "$TOP/scripts/boot.sh" --suite report --name run-pti --args "pti=on" pti 2>/dev/null; then
-		pti_pages=$(sed -n 's/^user page tables: \([0-9]*\) kernel pages.*/\1/p' "$LOGS/run-pti.log")
+		pti_pages=$(sed -n 's/^user page tables: \([0-9]*\) pages of kernel address space.*/\1/p' "$LOGS/run-pti.log")
 	fi
-	compare="for comparison, upstream PTI (pti=on): ${pti_pages:-unknown} kernel pages mapped in its user page tables"
+	compare="for comparison, upstream PTI (pti=on): ${pti_pages:-unknown} pages of kernel address space mapped in its user page tables, espfix aside"
 fi
 
 if [ -t 0 ] && [ -t 1 ]; then
