@@ -12,7 +12,7 @@ S := scripts
 # Named in build/.lock.owner, so that a second run can say who holds build/.
 export HARNESS_TARGET := make $(or $(MAKECMDGOALS),help)
 
-.PHONY: help run check check-fresh check-mutations bench kernel initramfs boot deps source tree clean distclean test-harness bisect-check
+.PHONY: help run check check-fresh check-mutations check-pcid bench kernel initramfs boot deps source tree clean distclean test-harness bisect-check
 
 help:
 	@echo 'KAISER for Linux/x86: targets'
@@ -25,6 +25,8 @@ help:
 	@echo '                            needed): proves the install path on a machine that never saw it'
 	@echo '  make check-mutations      put each fixed bug back (tests/mutations/), rebuild, and check'
 	@echo '                            that the test written for it fails (slow: a build per mutant)'
+	@echo '  make check-pcid           only the PCID lane: the kaiser and pti kernels under Bochs, on'
+	@echo '                            CPU models with PCID and INVPCID (tests/pcid-lane.tsv)'
 	@echo '  make bench                getppid, read, page fault, pipe and fork costs under none,'
 	@echo '                            pti=on/off, kaiser=on and nokaiser, in guest instructions'
 	@echo '                            (QEMU -icount): a markdown table, also in build/bench.md'
@@ -46,6 +48,11 @@ check:
 
 check-mutations:
 	@$(S)/check-mutations.sh
+
+check-pcid: tree
+	@for f in pti kaiser; do $(S)/build-kernel.sh $$f >/dev/null || exit 1; done
+	@$(S)/build-initramfs.sh >/dev/null
+	@$(S)/check-pcid.sh
 
 check-fresh:
 	@$(S)/check-fresh.sh $(if $(KEEP_ROOT),--keep-root)

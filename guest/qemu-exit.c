@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <sys/io.h>
 #include <sys/reboot.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define DEBUG_EXIT_PORT 0xf4
@@ -23,6 +24,12 @@ int main(int argc, char **argv)
 {
 	int v = argc > 1 ? atoi(argv[1]) : 1;
 
+	/*
+	 * The end-of-run marker may still sit in the console's output
+	 * buffer: under an emulator without the exit device, the kernel's
+	 * power-off messages would otherwise be printed into its middle.
+	 */
+	tcdrain(STDOUT_FILENO);
 	sync();
 	if (ioperm(DEBUG_EXIT_PORT, 4, 1) == 0)
 		outl(v ? 1 : 0, DEBUG_EXIT_PORT);

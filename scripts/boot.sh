@@ -98,33 +98,8 @@ trap 'kill -KILL "$qpid" 2>/dev/null; die "interrupted while booting $name; log:
 # unexpected error says where it happened.
 trap 'kill -KILL "$qpid" 2>/dev/null || true' EXIT
 trap 'echo "$name: boot.sh failed at line $LINENO; log: $log.part" >&2' ERR
-stop=
-# A progress note every BOOT_PROGRESS seconds (30; the self-tests use 1).
-every=${BOOT_PROGRESS:-30}
-size=0 heard=$t0 next=$((t0 + every))
-while kill -0 "$qpid" 2>/dev/null; do
-	sleep 1
-	t=$(now)
-	s=$(stat -c %s "$log.part" 2>/dev/null || echo 0)
-	[ "$s" != "$size" ] && size=$s heard=$t
-	if [ $((t - heard)) -ge "$silence" ]; then
-		stop="hung: no output for $silence s"
-	elif [ $((t - t0)) -ge "$timeout" ]; then
-		stop="still running at its $timeout s limit (last output $((t - heard)) s before)"
-	elif [ "$t" -ge "$next" ]; then
-		# Not every suite names its tests (stress does not): no match
-		# is no error here.
-		test=$(grep -a '^# harness: running ' "$log.part" 2>/dev/null | tail -1 | sed 's/^# harness: //' || true)
-		note "$name: $((t - t0)) s${test:+, $test}"
-		next=$((t + every))
-	fi
-	if [ -n "$stop" ]; then
-		kill -TERM "$qpid" 2>/dev/null || true
-		sleep 2
-		kill -KILL "$qpid" 2>/dev/null || true
-		break
-	fi
-done
+watch_guest "$qpid" "$log.part" "$name" "$silence" "$timeout"
+stop=$WATCH_STOP
 # QEMU's status is the verdict, not an error.
 trap - ERR
 set +e

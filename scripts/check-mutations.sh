@@ -5,6 +5,8 @@
 # regex its failure must match:
 #
 #   # check: report     (boot kaiser=on, 2 vCPUs: KUnit, the boot audit)
+#   # check: report-pcid   (the same in Bochs, on an Ivy Bridge: PCID
+#                        without INVPCID, so that the owed flushes show)
 #   # check: nmi-boot   (scripts/check-nmi-boot.sh)
 #   # check: build      (the mutant must not build: objtool, the linker)
 #   # expect: REGEX     (in the failing boot's log and verdict, or the
@@ -32,8 +34,8 @@ else
 	files=("$TOP"/tests/mutations/*.patch)
 fi
 for f in "${files[@]}"; do
-	grep -qE '^# check: (report|nmi-boot|build)$' "$f" && grep -q '^# expect: .' "$f" ||
-		die "$f: needs a '# check: report|nmi-boot|build' and a '# expect: REGEX' line"
+	grep -qE '^# check: (report|report-pcid|nmi-boot|build)$' "$f" && grep -q '^# expect: .' "$f" ||
+		die "$f: needs a '# check: report|report-pcid|nmi-boot|build' and a '# expect: REGEX' line"
 done
 [ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
 [ -f "$BUILD/initramfs.cpio.gz" ] || die "no initramfs (make initramfs)"
@@ -80,6 +82,14 @@ for f in "${files[@]}"; do
 		rc=$?
 		# The report suite passes whatever KUnit says; the lanes count
 		# KUnit's results on their own.  Here a failed case is a catch.
+		grep -aqE '^\[ *[0-9]+\.[0-9]+\] +not ok ' "$out/$name.log" && rc=1
+		evidence="$out/$name.log $out/verdict"
+		;;
+	report-pcid)
+		BUILD=$MUT LOGS=$out "$TOP/scripts/boot-bochs.sh" --suite report \
+			--model corei7_ivy_bridge_3770k --silence 120 --timeout 300 \
+			--name "$name" --args kaiser=on "$flavour" 2>"$out/verdict"
+		rc=$?
 		grep -aqE '^\[ *[0-9]+\.[0-9]+\] +not ok ' "$out/$name.log" && rc=1
 		evidence="$out/$name.log $out/verdict"
 		;;

@@ -4,8 +4,8 @@
 # #DF) read a set CR3 bit 12 as "on a shadow PGD" and clear it: an
 # init_top_pgt on an odd page would turn the first NMI there into a
 # triple fault.  The kaiser kernel under kaiser=on, 2 vCPUs, boots to its
-# report while QMP injects an NMI every 20 ms from the moment QEMU
-# listens.  Passes when the guest ends cleanly and NMIs reached the
+# report while QMP injects an NMI every 20 ms from the kernel's first
+# line on.  Passes when the guest ends cleanly and NMIs reached the
 # kernel before /init ran.  KTAP on stdout; logs in build/results/nmi-boot/.
 #
 # usage: scripts/check-nmi-boot.sh
@@ -20,10 +20,21 @@ export LOGS=$OUT
 name=nmi-boot-kaiser-on
 
 ktap_begin
-echo "# NMIs every 20 ms from power-on, kaiser=on, 2 vCPUs"
+echo "# NMIs every 20 ms from the kernel's first line on, kaiser=on, 2 vCPUs"
 "$TOP/scripts/boot.sh" --suite report --smp 2 --silence 120 --timeout 600 --name $name \
 	--args "kaiser=on" kaiser 2>"$OUT/$name.verdict" &
 boot=$!
+# Not from power-on: the firmware and the kernel's real-mode setup run
+# with NMIs masked at the CMOS port, a mask QMP's inject-nmi does not
+# honour, and an NMI there resets the guest before the kernel has run
+# (seen when a loaded host made QEMU slow to start).  No machine sends
+# NMIs there.  The kernel's first line comes after its early IDT, which
+# takes them.
+for _ in $(seq 600); do
+	grep -aqs 'Linux version' "$OUT/$name.log.part" && break
+	kill -0 $boot 2>/dev/null || break
+	sleep 0.1
+done
 "$TOP/scripts/qmp.py" --wait 30 "$OUT/$name.qmp" --every 0.02 inject-nmi >"$OUT/nmi.txt" 2>&1
 wait $boot
 rc=$?

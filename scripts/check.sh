@@ -120,6 +120,7 @@ done
 stage isolation "$S/check-isolation.sh"
 stage vsyscall "$S/check-vsyscall.sh"
 stage nmi-boot "$S/check-nmi-boot.sh"
+stage pcid "$S/check-pcid.sh"
 stage stress "$S/run-stress.sh"
 stage bench "$S/bench.sh" --check
 

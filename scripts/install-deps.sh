@@ -36,6 +36,13 @@ busybox-static	the guest's shell and tools, in the initramfs
 cpio	packs the initramfs
 file	checks that guest binaries are static
 qemu-system-x86	boots the guest kernels (TCG)
+bochs	make check's PCID lane: an emulated CPU with PCID and INVPCID, which TCG lacks
+bochs-term	a display for Bochs, which needs one (the lane itself runs headless, over rfb)
+bochsbios	Bochs's BIOS
+vgabios	Bochs's VGA BIOS
+xorriso	makes the ISO that Bochs boots the guest kernels from
+isolinux	the boot loader on that ISO
+syslinux-common	isolinux's ldlinux.c32
 python3	the KTAP parser and the result matrix
 EOF
 )

@@ -100,6 +100,51 @@ now() {
 	date +%s
 }
 
+# watch_guest PID LOG NAME SILENCE TIMEOUT [END_RE]: wait for the emulator
+# PID to end while the guest's serial log LOG grows.  A guest that keeps
+# printing gets time up to TIMEOUT seconds, a silent one is hung after
+# SILENCE; either way the emulator is stopped and WATCH_STOP says why
+# (it is empty when the emulator ended by itself).  END_RE is for an
+# emulator that resets rather than exits when the guest gives up (Bochs
+# after a panic): once a log line matches it, the guest is done and is
+# stopped too.  A progress note, with the test the guest is running, every
+# BOOT_PROGRESS seconds (30; the self-tests use 1).
+watch_guest() {
+	local pid=$1 log=$2 name=$3 silence=$4 timeout=$5 end_re=${6:-}
+	local every=${BOOT_PROGRESS:-30} t0 t s size=0 heard next test hit
+	t0=$(now)
+	heard=$t0 next=$((t0 + every))
+	WATCH_STOP=
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		t=$(now)
+		s=$(stat -c %s "$log" 2>/dev/null || echo 0)
+		[ "$s" != "$size" ] && size=$s heard=$t
+		hit=
+		[ -n "$end_re" ] && hit=$(grep -aE -m1 "$end_re" "$log" 2>/dev/null | tr -d '\r' | cut -c1-120 || true)
+		if [ -n "$hit" ]; then
+			sleep 3	# what the guest still prints
+			WATCH_STOP="stopped after the guest printed '$hit'"
+		elif [ $((t - heard)) -ge "$silence" ]; then
+			WATCH_STOP="hung: no output for $silence s"
+		elif [ $((t - t0)) -ge "$timeout" ]; then
+			WATCH_STOP="still running at its $timeout s limit (last output $((t - heard)) s before)"
+		elif [ "$t" -ge "$next" ]; then
+			# Not every suite names its tests (stress does not): no
+			# match is no error here.
+			test=$(grep -a '^# harness: running ' "$log" 2>/dev/null | tail -1 | sed 's/^# harness: //' || true)
+			note "$name: $((t - t0)) s${test:+, $test}"
+			next=$((t + every))
+		fi
+		if [ -n "$WATCH_STOP" ]; then
+			kill -TERM "$pid" 2>/dev/null || true
+			sleep 2
+			kill -KILL "$pid" 2>/dev/null || true
+			break
+		fi
+	done
+}
+
 # KTAP, the format every check of make check reports in (kselftest's and
 # KUnit's): results on stdout, numbered, the plan last; each result is
 # echoed to stderr as well, so the console shows it as it happens.
@@ -120,4 +165,39 @@ ktap_result() {	# ktap_result pass|fail|skip DESCRIPTION [REASON]
 }
 ktap_end() {
 	echo "1..$KTAP_N"
+}
+
+# ktap_audit NAME LOG: KAISER audits its shadow page tables at boot.  When
+# it is active (the guest's report shows the kaiser cpuinfo flag), the
+# audit line must be in LOG and report no violation; when it is off, there
+# must be none.
+ktap_audit() {
+	local name=$1 log=$2 audit
+	audit=$(sed -n 's/^\[ *[0-9.]*\] KAISER: \([0-9]* kernel pages visible to user space, [0-9]* violations\).*/\1/p' "$log")
+	if grep -q '^cpuinfo isolation flags: .*kaiser' "$log"; then
+		case "$audit" in
+		*", 0 violations") ktap_result pass "$name: boot audit: $audit" ;;
+		"") ktap_result fail "$name: boot audit" "KAISER is active but its boot audit did not report" ;;
+		*) ktap_result fail "$name: boot audit: $audit" ;;
+		esac
+	elif [ -n "$audit" ]; then
+		ktap_result fail "$name: boot audit" "KAISER is off but audited: $audit"
+	else
+		ktap_result pass "$name: KAISER off, no audit"
+	fi
+}
+
+# ktap_kunit NAME LOG TSV: one result for each KUnit case the kernel ran
+# at boot, as LOG shows them; the cases are kept in TSV (scripts/ktap.py
+# --kernel).  A kernel without KUnit output adds nothing.
+ktap_kunit() {
+	local name=$1 log=$2 tsv=$3 t r c
+	"$TOP/scripts/ktap.py" --kernel "$log" >"$tsv" || return 0
+	while IFS=$'\t' read -r t r c; do
+		case $r in
+		pass) ktap_result pass "$name: KUnit $t" ;;
+		skip) ktap_result skip "$name: KUnit $t" "$c" ;;
+		*) ktap_result fail "$name: KUnit $t" "$c" ;;
+		esac
+	done <"$tsv"
 }

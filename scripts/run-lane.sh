@@ -32,24 +32,6 @@ ktap_begin
 	exit 1
 }
 
-# KAISER audits its shadow page tables at boot: when it is active, the
-# audit line must be there and report no violation.
-check_audit() {	# check_audit LOG
-	local audit
-	audit=$(sed -n 's/^\[ *[0-9.]*\] KAISER: \([0-9]* kernel pages visible to user space, [0-9]* violations\).*/\1/p' "$1")
-	if grep -q '^cpuinfo isolation flags: .*kaiser' "$1"; then
-		case "$audit" in
-		*", 0 violations") ktap_result pass "$lane: boot audit: $audit" ;;
-		"") ktap_result fail "$lane: boot audit" "KAISER is active but its boot audit did not report" ;;
-		*) ktap_result fail "$lane: boot audit: $audit" ;;
-		esac
-	elif [ -n "$audit" ]; then
-		ktap_result fail "$lane: boot audit" "KAISER is off but audited: $audit"
-	else
-		ktap_result pass "$lane: KAISER off, no audit"
-	fi
-}
-
 : >"$OUT/results.tsv.part"
 clean=1
 while IFS=$'\t' read -r name cpu tries silence limit select; do
@@ -79,18 +61,9 @@ while IFS=$'\t' read -r name cpu tries silence limit select; do
 		clean=0
 	fi
 	if [ "$name" = "$lane" ]; then
-		[ "$flavour" = kaiser ] && check_audit "$OUT/$name.log"
+		[ "$flavour" = kaiser ] && ktap_audit "$lane" "$OUT/$name.log"
 		sed -n "s/^user page tables: //p" "$OUT/$name.log" >"$OUT/visible.txt"
-		# KUnit results the kernel printed at boot
-		if "$TOP/scripts/ktap.py" --kernel "$OUT/$name.log" >"$OUT/kunit.tsv"; then
-			while IFS=$'\t' read -r t r c; do
-				case $r in
-				pass) ktap_result pass "$lane: KUnit $t" ;;
-				skip) ktap_result skip "$lane: KUnit $t" "$c" ;;
-				*) ktap_result fail "$lane: KUnit $t" "$c" ;;
-				esac
-			done <"$OUT/kunit.tsv"
-		fi
+		ktap_kunit "$lane" "$OUT/$name.log" "$OUT/kunit.tsv"
 	fi
 done < <("$TOP/scripts/tables.py" boots "$lane")
 

@@ -14,6 +14,12 @@ usage: tables.py lanes [LANE...]   lane, flavour, vCPUs, QEMU -cpu model,
        tables.py boot-options      kernel parameters ('-' for none), QEMU
                                    -cpu model, decision line regex,
                                    cpuinfo flag, meltdown line
+       tables.py pcid-lane         the Bochs boots of the PCID lane: name,
+                                   flavour, CPUs, Bochs CPU model, suite
+                                   (selftests or report), the cpuinfo TLB
+                                   flags and isolation flag expected ('-'
+                                   for none), kernel parameters with the
+                                   selftest selection
 
 Hand-written tables: '#' starts a comment line, runs of tabs separate
 columns, and the last column may hold spaces.
@@ -28,6 +34,9 @@ TESTS = os.environ.get('KAISER_TABLES') or \
 LANES = os.path.join(TESTS, 'lanes.tsv')
 TCG = os.path.join(TESTS, 'selftests-under-tcg.tsv')
 BOOT_OPTIONS = os.path.join(TESTS, 'boot-options.tsv')
+PCID_LANE = os.path.join(TESTS, 'pcid-lane.tsv')
+BOCHS = os.path.join(TESTS, 'selftests-under-bochs.tsv')
+BOCHS_MODELS = ('corei7_haswell_4770', 'corei7_skylake_x', 'corei7_ivy_bridge_3770k')
 
 # QEMU CPU models by the name a table gives them: Intel is affected by
 # Meltdown and enters 32-bit system calls through SYSENTER, AMD is not
@@ -145,6 +154,23 @@ def load_boot_options(path=BOOT_OPTIONS):
     return rows
 
 
+def load_pcid_lane(path=PCID_LANE, bochs=BOCHS):
+    """The PCID lane's boots; each runs the selftests but those
+    selftests-under-bochs.tsv names (test, reason)."""
+    excluded = sorted(c[0] for _, c in read_rows(bochs, 2))
+    boots = []
+    for n, c in read_rows(path, 7):
+        if c[3] not in BOCHS_MODELS:
+            raise TableError(f"{path}:{n}: unknown Bochs model '{c[3]}' (one of: {', '.join(BOCHS_MODELS)})")
+        if c[4] not in ('selftests', 'report'):
+            raise TableError(f"{path}:{n}: unknown suite '{c[4]}' (selftests or report)")
+        select = f"harness.exclude={','.join(excluded)}" if excluded and c[4] == 'selftests' else ''
+        boots.append({'name': c[0], 'flavour': c[1], 'smp': c[2], 'model': c[3],
+                      'suite': c[4], 'tlb': c[5], 'isolation': c[6],
+                      'args': ' '.join(c[7:] + [select]).strip()})
+    return boots
+
+
 def main(argv):
     try:
         if len(argv) >= 2 and argv[1] == 'lanes':
@@ -168,6 +194,11 @@ def main(argv):
         elif len(argv) == 2 and argv[1] == 'boot-options':
             for r in load_boot_options():
                 print('\t'.join([r['args'] or '-', r['model'], r['line'], r['flag'], r['meltdown']]))
+        elif len(argv) == 2 and argv[1] == 'pcid-lane':
+            for b in load_pcid_lane():
+                print('\t'.join(b[k] for k in
+                                ('name', 'flavour', 'smp', 'model', 'suite', 'tlb', 'isolation',
+                                 'args')))
         else:
             print(__doc__.strip(), file=sys.stderr)
             return 2

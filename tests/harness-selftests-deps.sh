@@ -254,6 +254,12 @@ while IFS=$'\t' read -r pkg re; do
 done <<'EOF'
 gcc-multilib	-m32|32-bit
 qemu-system-x86	qemu-system-x86_64
+bochs	BOCHS:-bochs
+bochsbios	BIOS-bochs-latest
+vgabios	vgabios\.bin
+xorriso	(^|[^a-z])xorriso( |$)
+isolinux	/usr/lib/ISOLINUX/isolinux\.bin
+syslinux-common	/usr/lib/syslinux/modules/bios/ldlinux\.c32
 quilt	(^|[^a-z_])quilt[^a-z_.]
 cpio	(^|[^a-z])cpio( |$)
 busybox-static	busybox

@@ -104,6 +104,12 @@ printf 'x\tcpu=max\twhy\n' >$T/selftests-under-tcg.tsv
 expect 1 "tables: an unknown action is refused with its line" "selftests-under-tcg.tsv:1: unknown action 'cpu=max'" -- tb boots ref
 printf 'x\tnone\t2\tarm\t-\n' >$T/lanes.tsv
 expect 1 "tables: an unknown CPU vendor is refused with its line" "lanes.tsv:1: unknown cpu 'arm'" -- tb lanes
+printf 'boot\tkaiser\t2\tcorei7_skylake_x\tselftests\tpcid,invpcid\tkaiser\tkaiser=on nosmep\nrep\tpti\t1\tcorei7_haswell_4770\treport\t-\t-\tpti=off\n' >$T/pcid-lane.tsv
+printf 'b\twhy\na\twhy\n' >$T/selftests-under-bochs.tsv
+expect 0 "tables: a PCID-lane selftests boot leaves out the tests Bochs cannot run" "^boot	kaiser	2	corei7_skylake_x	selftests	pcid,invpcid	kaiser	kaiser=on nosmep harness.exclude=a,b$" -- tb pcid-lane
+expect 0 "tables: a PCID-lane report boot runs no selftests" "^rep	pti	1	corei7_haswell_4770	report	-	-	pti=off$" -- tb pcid-lane
+printf 'x\tkaiser\t1\tpentium\treport\t-\t-\n' >$T/pcid-lane.tsv
+expect 1 "tables: a Bochs model without PCID is refused with its line" "pcid-lane.tsv:1: unknown Bochs model 'pentium'" -- tb pcid-lane
 
 # --- result matrix
 M=$TMP/matrix
@@ -208,11 +214,36 @@ expect 1 "boot: a guest still printing at the hard limit is stopped, saying so" 
 [ -f $TMP/b/logs/fake.log ] && [ ! -e $TMP/b/logs/fake.log.part ] && ok "boot: the serial log is renamed into place, no .part left" ||
 	nok "boot: the serial log is renamed into place"
 
+# --- the Bochs runner's verdicts, against a fake Bochs that writes the
+# serial log named in its bochsrc.  Bochs's exit status says nothing of
+# the guest's: only the end-of-run marker does.
+cat >$TMP/fake-bochs <<'FAKE'
+#!/bin/bash
+while [ $# -gt 0 ]; do [ "$1" = -f ] && rc=$2; shift; done
+log=$(sed -n 's/^com1: .*dev=//p' "$rc")
+case "$FAKE_MODE" in
+ok) cp "$FAKE_LOG" "$log"; exit 0 ;;
+failed) sed 's/result=ok$/result=failed/' "$FAKE_LOG" >"$log"; exit 0 ;;
+reboot) cp "$FAKE_LOG" "$log"; exec sleep 60 ;;
+sound) echo "*** buffer overflow detected ***: terminated" >&2; exit 134 ;;
+esac
+FAKE
+printf '#!/bin/sh\nwhile [ $# -gt 1 ]; do [ "$1" = -o ] && : >"$2"; shift; done\n' >$TMP/xorriso
+chmod +x $TMP/fake-bochs $TMP/xorriso
+: >$TMP/isolinux.bin
+run_bochs() { env BUILD=$TMP/b PATH=$TMP:$PATH BOCHS=$TMP/fake-bochs ISOLINUX=$TMP/isolinux.bin LDLINUX=$TMP/isolinux.bin FAKE_MODE=$1 FAKE_LOG=$2 $S/boot-bochs.sh --name fakebx ${3:+--silence $3} none; }
+expect 0 "boot-bochs: the guest's marker says ok, clean log: ok" "fakebx: ok" -- run_bochs ok $SAMPLES/kunit.log
+expect 3 "boot-bochs: the guest's marker says failed: status 3" "some tests failed" -- run_bochs failed $SAMPLES/kunit.log
+expect 1 "boot-bochs: a guest that panics and reboots is stopped at the panic" "FAILED in [0-9]+ s: stopped after the guest printed .*Kernel panic" -- run_bochs reboot $SAMPLES/panic.log 30
+expect 1 "boot-bochs: Bochs dying before the guest prints says why" "FAILED.*Bochs: \*\*\* buffer overflow detected" -- run_bochs sound $SAMPLES/kunit.log
+expect 1 "boot-bochs: a model without PCID is refused" "--model must be corei7_haswell_4770, corei7_skylake_x or corei7_ivy_bridge_3770k" -- $S/boot-bochs.sh --model pentium none
+expect 1 "boot-bochs: an absent Bochs is named" "bochs-absent not found" -- env BOCHS=bochs-absent $S/boot-bochs.sh none
+
 # --- the mutation runner: what it refuses before building anything
 expect 1 "check-mutations: an unknown mutation is named" "no mutation tests/mutations/nope.patch" -- env BUILD=$TMP/b $S/check-mutations.sh nope
 for m in $TOP/tests/mutations/*.patch; do
 	n=$(basename $m .patch)
-	grep -qE '^# check: (report|nmi-boot|build)$' $m && grep -q '^# expect: .' $m && grep -q '^+++ b/' $m &&
+	grep -qE '^# check: (report|report-pcid|nmi-boot|build)$' $m && grep -q '^# expect: .' $m && grep -q '^+++ b/' $m &&
 		ok "mutation $n: names its check, the failure it expects, and a change" ||
 		nok "mutation $n: names its check, the failure it expects, and a change"
 done
