@@ -239,6 +239,16 @@ expect 1 "boot-bochs: Bochs dying before the guest prints says why" "FAILED.*Boc
 expect 1 "boot-bochs: a model without PCID is refused" "--model must be corei7_haswell_4770, corei7_skylake_x or corei7_ivy_bridge_3770k" -- $S/boot-bochs.sh --model pentium none
 expect 1 "boot-bochs: an absent Bochs is named" "bochs-absent not found" -- env BOCHS=bochs-absent $S/boot-bochs.sh none
 
+# --- the outside isolation check holds its frame count against the boot
+# audit's: the audit's frames plus the spinning process's LDT, exactly
+printf '[    2.9] KAISER: 37 kernel pages visible to user space, 0 violations (65574 pages of kernel address space)\n' >$TMP/audit.log
+audit() { python3 -c "import sys; sys.path.insert(0, '$S'); import importlib.util as u
+s = u.spec_from_file_location('ci', '$S/check-isolation.py'); m = u.module_from_spec(s); s.loader.exec_module(m)
+p = m.compare_audit(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])); print(p); sys.exit(1 if p else 0)" "$@"; }
+expect 0 "check-isolation: the audit's frames plus the LDT's agree" "" -- audit $TMP/audit.log 38 1
+expect 1 "check-isolation: one frame more than the audit saw is a problem" "39 frames visible here, but the audit's 37 plus 1 of LDT make 38" -- audit $TMP/audit.log 39 1
+expect 1 "check-isolation: a log without the audit line is a problem" "no KAISER audit line" -- audit $SAMPLES/clean.log 38 1
+
 # --- the mutation runner: what it refuses before building anything
 expect 1 "check-mutations: an unknown mutation is named" "no mutation tests/mutations/nope.patch" -- env BUILD=$TMP/b $S/check-mutations.sh nope
 for m in $TOP/tests/mutations/*.patch; do
