@@ -196,7 +196,7 @@ ktap_kunit() {
 	while IFS=$'\t' read -r t r c; do
 		case $r in
 		pass) ktap_result pass "$name: KUnit $t" ;;
-		skip) ktap_result skip "$name: KUnit $t" "$c" ;;
+		skip) ktap_result skip "$name: KUnit $t" "${c#SKIP }" ;;
 		*) ktap_result fail "$name: KUnit $t" "$c" ;;
 		esac
 	done <"$tsv"
