@@ -140,6 +140,8 @@ set +e
 wait "$bpid"
 set -e
 trap - INT TERM
+# The ISO is the kernel and the initramfs again, 20 MB a boot: not kept.
+rm -f "$dir/boot.iso"
 if [ -f "$log.part" ]; then
 	tr -d '\r' <"$log.part" >"$log" && rm -f "$log.part"
 else
