@@ -23,6 +23,19 @@ mkdir -p "$OUT"
 export LOGS=$OUT
 table=$("$TOP/scripts/tables.py" pcid-lane) || exit 1
 
+# expect_flags NAME LOG KIND WANT: the report's "cpuinfo KIND flags:"
+# line is WANT (comma-separated; '-' for none).
+expect_flags() {
+	local want=${4//,/ } got
+	[ "$want" = - ] && want=none
+	got=$(sed -n "s/^cpuinfo $3 flags: //p" "$2" | xargs)
+	if [ "$got" = "$want" ]; then
+		ktap_result pass "$1: cpuinfo $3 flags: $got"
+	else
+		ktap_result fail "$1: cpuinfo $3 flags" "'$got', expected '$want'"
+	fi
+}
+
 ktap_begin
 while IFS=$'\t' read -r name flavour smp model suite tlb isolation args; do
 	[ $# -gt 0 ] && [[ " $* " != *" $name "* ]] && continue
@@ -40,22 +53,8 @@ while IFS=$'\t' read -r name flavour smp model suite tlb isolation args; do
 	log=$OUT/$name.log
 
 	# What the guest was given.  nopcid takes PCID away, not INVPCID.
-	want=${tlb//,/ }
-	[ "$want" = - ] && want=none
-	got=$(sed -n 's/^cpuinfo tlb flags: //p' "$log" | xargs)
-	if [ "$got" = "$want" ]; then
-		ktap_result pass "$name: cpuinfo tlb flags: $got"
-	else
-		ktap_result fail "$name: cpuinfo tlb flags" "'$got', expected '$want'"
-	fi
-	want=$isolation
-	[ "$want" = - ] && want=none
-	got=$(sed -n 's/^cpuinfo isolation flags: //p' "$log" | xargs)
-	if [ "$got" = "$want" ]; then
-		ktap_result pass "$name: cpuinfo isolation flags: $got"
-	else
-		ktap_result fail "$name: cpuinfo isolation flags" "'$got', expected '$want'"
-	fi
+	expect_flags "$name" "$log" tlb "$tlb"
+	expect_flags "$name" "$log" isolation "$isolation"
 
 	[ "$flavour" = kaiser ] && ktap_audit "$name" "$log"
 	ktap_kunit "$name" "$log" "$OUT/$name.kunit.tsv"
@@ -68,12 +67,6 @@ while IFS=$'\t' read -r name flavour smp model suite tlb isolation args; do
 		ktap_result fail "$name: selftests" "no selftest results in $log"
 		continue
 	fi
-	while IFS=$'\t' read -r t r c; do
-		case $r in
-		pass) ktap_result pass "$name: $t" ;;
-		skip) ktap_result skip "$name: $t" "$c" ;;
-		*) ktap_result fail "$name: $t" "$c" ;;
-		esac
-	done <"$OUT/$name.tsv"
+	ktap_results "$name:" "$OUT/$name.tsv"
 done <<<"$table"
 ktap_end

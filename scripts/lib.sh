@@ -187,17 +187,23 @@ ktap_audit() {
 	fi
 }
 
+# ktap_results PREFIX TSV: one result for each row of scripts/ktap.py's
+# output in TSV (name, pass|skip|fail, comment), named PREFIX NAME.
+ktap_results() {
+	local prefix=$1 t r c
+	while IFS=$'\t' read -r t r c; do
+		case $r in
+		pass) ktap_result pass "$prefix $t" ;;
+		skip) ktap_result skip "$prefix $t" "${c#SKIP }" ;;
+		*) ktap_result fail "$prefix $t" "$c" ;;
+		esac
+	done <"$2"
+}
+
 # ktap_kunit NAME LOG TSV: one result for each KUnit case the kernel ran
 # at boot, as LOG shows them; the cases are kept in TSV (scripts/ktap.py
 # --kernel).  A kernel without KUnit output adds nothing.
 ktap_kunit() {
-	local name=$1 log=$2 tsv=$3 t r c
-	"$TOP/scripts/ktap.py" --kernel "$log" >"$tsv" || return 0
-	while IFS=$'\t' read -r t r c; do
-		case $r in
-		pass) ktap_result pass "$name: KUnit $t" ;;
-		skip) ktap_result skip "$name: KUnit $t" "${c#SKIP }" ;;
-		*) ktap_result fail "$name: KUnit $t" "$c" ;;
-		esac
-	done <"$tsv"
+	"$TOP/scripts/ktap.py" --kernel "$2" >"$3" || return 0
+	ktap_results "$1: KUnit" "$3"
 }
