@@ -7,6 +7,9 @@
 #   # check: report     (boot kaiser=on, 2 vCPUs: KUnit, the boot audit)
 #   # check: report-pcid   (the same in Bochs, on an Ivy Bridge: PCID
 #                        without INVPCID, so that the owed flushes show)
+#   # check: selftest T (boot kaiser=on, 2 vCPUs, and run the x86 selftest
+#                        T alone: a failing T is a catch)
+#   # check: selftest-pcid T   (the same in Bochs, on the Ivy Bridge)
 #   # check: nmi-boot   (scripts/check-nmi-boot.sh)
 #   # check: build      (the mutant must not build: objtool, the linker)
 #   # expect: REGEX     (in the failing boot's log and verdict, or the
@@ -34,8 +37,9 @@ else
 	files=("$TOP"/tests/mutations/*.patch)
 fi
 for f in "${files[@]}"; do
-	grep -qE '^# check: (report|report-pcid|nmi-boot|build)$' "$f" && grep -q '^# expect: .' "$f" ||
-		die "$f: needs a '# check: report|report-pcid|nmi-boot|build' and a '# expect: REGEX' line"
+	grep -qE '^# check: (report|report-pcid|nmi-boot|build|selftest [a-z0-9_]+|selftest-pcid [a-z0-9_]+)$' "$f" &&
+		grep -q '^# expect: .' "$f" ||
+		die "$f: needs a '# check: report|report-pcid|nmi-boot|build|selftest T|selftest-pcid T' and a '# expect: REGEX' line"
 done
 [ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
 [ -f "$BUILD/initramfs.cpio.gz" ] || die "no initramfs (make initramfs)"
@@ -46,6 +50,8 @@ ktap_begin
 for f in "${files[@]}"; do
 	name=$(basename "$f" .patch)
 	check=$(sed -n 's/^# check: //p' "$f")
+	selftest=${check#* }
+	check=${check%% *}
 	expect=$(sed -n 's/^# expect: //p' "$f")
 	flavour=$(sed -n 's/^# flavour: //p' "$f")
 	flavour=${flavour:-kaiser}
@@ -91,6 +97,19 @@ for f in "${files[@]}"; do
 			--name "$name" --args kaiser=on "$flavour" 2>"$out/verdict"
 		rc=$?
 		grep -aqE '^\[ *[0-9]+\.[0-9]+\] +not ok ' "$out/$name.log" && rc=1
+		evidence="$out/$name.log $out/verdict"
+		;;
+	selftest)
+		BUILD=$MUT LOGS=$out "$TOP/scripts/boot.sh" --suite selftests --smp 2 --silence 120 --timeout 300 \
+			--name "$name" --args "kaiser=on harness.only=$selftest" "$flavour" 2>"$out/verdict"
+		rc=$?
+		evidence="$out/$name.log $out/verdict"
+		;;
+	selftest-pcid)
+		BUILD=$MUT LOGS=$out "$TOP/scripts/boot-bochs.sh" --suite selftests \
+			--model corei7_ivy_bridge_3770k --silence 120 --timeout 600 \
+			--name "$name" --args "kaiser=on harness.only=$selftest" "$flavour" 2>"$out/verdict"
+		rc=$?
 		evidence="$out/$name.log $out/verdict"
 		;;
 	nmi-boot)
