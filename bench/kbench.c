@@ -14,7 +14,10 @@
  *   fault       first touch of an anonymous page: a page fault
  *   read        read() of 64 bytes from /dev/zero
  *
- * Output: one line per figure, "kbench: NAME VALUE UNIT (N ops)".
+ * Output: one line per figure, "kbench: NAME NS ns/op TSC tsc/op (N ops)",
+ * TSC being time-stamp counter ticks per operation: under Bochs, whose
+ * TSC ticks once per instruction (clock: sync=none, one CPU), the
+ * instruction count.
  * usage: kbench [SCALE]   (SCALE multiplies the iteration counts; default 1)
  */
 #include <errno.h>
@@ -27,13 +30,22 @@
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
-static double now_ns(void)
+struct stamp {
+	double ns;
+	unsigned long long tsc;
+};
+
+static struct stamp now(void)
 {
 	struct timespec ts;
+	struct stamp s;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+	s.tsc = __rdtsc();
+	s.ns = ts.tv_sec * 1e9 + ts.tv_nsec;
+	return s;
 }
 
 static void die(const char *what)
@@ -42,30 +54,33 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void report(const char *name, double t0, double t1, long n)
+static void report(const char *name, struct stamp t0, long n)
 {
-	printf("kbench: %s %.1f ns/op (%ld ops)\n", name, (t1 - t0) / n, n);
+	struct stamp t1 = now();
+
+	printf("kbench: %s %.1f ns/op %.1f tsc/op (%ld ops)\n", name,
+	       (t1.ns - t0.ns) / n, (double)(t1.tsc - t0.tsc) / n, n);
 	fflush(stdout);
 }
 
 static void bench_getppid(long n)
 {
-	double t0;
+	struct stamp t0;
 	long i;
 
 	for (i = 0; i < 1000; i++)	/* warm the caches and the TLB */
 		syscall(SYS_getppid);
-	t0 = now_ns();
+	t0 = now();
 	for (i = 0; i < n; i++)
 		syscall(SYS_getppid);
-	report("getppid", t0, now_ns(), n);
+	report("getppid", t0, n);
 }
 
 static void bench_pipe(long n)
 {
 	int ping[2], pong[2];
 	char c = 0;
-	double t0;
+	struct stamp t0;
 	pid_t pid;
 	long i;
 
@@ -82,12 +97,12 @@ static void bench_pipe(long n)
 				_exit(1);
 		_exit(0);
 	}
-	t0 = now_ns();
+	t0 = now();
 	for (i = 0; i < n; i++) {
 		if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
 			die("pipe round trip");
 	}
-	report("pipe", t0, now_ns(), n);
+	report("pipe", t0, n);
 	close(ping[1]);
 	waitpid(pid, NULL, 0);
 	close(ping[0]);
@@ -97,10 +112,10 @@ static void bench_pipe(long n)
 
 static void bench_fork(long n)
 {
-	double t0;
+	struct stamp t0;
 	long i;
 
-	t0 = now_ns();
+	t0 = now();
 	for (i = 0; i < n; i++) {
 		pid_t pid = fork();
 
@@ -111,41 +126,41 @@ static void bench_fork(long n)
 		if (waitpid(pid, NULL, 0) != pid)
 			die("waitpid");
 	}
-	report("fork", t0, now_ns(), n);
+	report("fork", t0, n);
 }
 
 static void bench_fault(long n)
 {
 	long page = sysconf(_SC_PAGESIZE), i;
 	volatile char *p;
-	double t0;
+	struct stamp t0;
 
 	p = mmap(NULL, n * page, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
-	t0 = now_ns();
+	t0 = now();
 	for (i = 0; i < n; i++)
 		p[i * page] = 1;
-	report("fault", t0, now_ns(), n);
+	report("fault", t0, n);
 	munmap((void *)p, n * page);
 }
 
 static void bench_read(long n)
 {
 	char buf[64];
-	double t0;
+	struct stamp t0;
 	long i;
 	int fd = open("/dev/zero", O_RDONLY);
 
 	if (fd < 0)
 		die("/dev/zero");
-	t0 = now_ns();
+	t0 = now();
 	for (i = 0; i < n; i++) {
 		if (read(fd, buf, sizeof(buf)) != sizeof(buf))
 			die("read");
 	}
-	report("read", t0, now_ns(), n);
+	report("read", t0, n);
 	close(fd);
 }
 
