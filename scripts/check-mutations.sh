@@ -17,8 +17,9 @@
 #   # flavour: F        (optional; default kaiser, e.g. kaiser-hardened)
 #   # every-check: yes  (optional: make check runs this one too, with
 #                        --every-check, because no other test here can
-#                        see the bug: the PCID flush decisions, which
-#                        Bochs's TLB, blind to PCIDs, never shows)
+#                        see the bug: the TLB flush decisions, which no
+#                        emulated TLB here shows (QEMU's and Bochs's
+#                        flush everything on each CR3 write))
 #
 # Each mutant is built from a copy of build/tree (hard links, which patch
 # breaks for the files it changes) in build/mutants/, whose layout mirrors

@@ -121,8 +121,8 @@ stage isolation "$S/check-isolation.sh"
 stage vsyscall "$S/check-vsyscall.sh"
 stage nmi-boot "$S/check-nmi-boot.sh"
 stage pcid "$S/check-pcid.sh"
-# The PCID flush decisions are invisible to Bochs's TLB: only mutants show
-# that their tests can fail (the others: make check-mutations).
+# The TLB flush decisions are invisible to the emulated TLBs: only mutants
+# show that their tests can fail (the others: make check-mutations).
 stage mutations-pcid "$S/check-mutations.sh" --every-check
 stage stress "$S/run-stress.sh"
 stage bench "$S/bench.sh" --check

@@ -253,7 +253,8 @@ expect 1 "check-isolation: a log without the audit line is a problem" "no KAISER
 expect 1 "check-mutations: an unknown mutation is named" "no mutation tests/mutations/nope.patch" -- env BUILD=$TMP/b $S/check-mutations.sh nope
 for m in $TOP/tests/mutations/*.patch; do
 	n=$(basename $m .patch)
-	grep -qE '^# check: (report|report-pcid|nmi-boot|build)$' $m && grep -q '^# expect: .' $m && grep -q '^+++ b/' $m &&
+	grep -qE '^# check: (report|report-pcid|nmi-boot|build|selftest [a-z0-9_]+|selftest-pcid [a-z0-9_]+)$' $m &&
+		grep -q '^# expect: .' $m && grep -q '^+++ b/' $m &&
 		ok "mutation $n: names its check, the failure it expects, and a change" ||
 		nok "mutation $n: names its check, the failure it expects, and a change"
 done
