@@ -59,6 +59,31 @@ step() {
 	return $rc
 }
 
+# stage_begin NAME COMMAND... / stage_end NAME: a stage that runs in the
+# background while the next ones run in the foreground, for a stage that
+# mostly waits on one core (Bochs) beside stages whose figures do not
+# depend on the host's load.  Its progress goes to
+# build/results/NAME.progress, shown when it ends.
+declare -A bg_pid bg_t0
+stage_begin() {
+	local name=$1
+	shift
+	echo "== $name (in the background)"
+	bg_t0[$name]=$(now)
+	"$@" >"$RESULTS/$name.ktap" 2>"$RESULTS/$name.progress" &
+	bg_pid[$name]=$!
+}
+
+stage_end() {
+	local name=$1 rc
+	wait "${bg_pid[$name]}"
+	rc=$?
+	echo "== $name (ended)"
+	cat "$RESULTS/$name.progress"
+	nest "$name" "$rc" "$RESULTS/$name.ktap" "$(($(now) - ${bg_t0[$name]}))"
+	return $rc
+}
+
 nest() {	# nest NAME STATUS KTAP SECONDS
 	n=$((n + 1))
 	sed 's/^/    /' "$3" >>"$CHECK"
@@ -122,10 +147,13 @@ stage vsyscall "$S/check-vsyscall.sh"
 stage nmi-boot "$S/check-nmi-boot.sh"
 stage pcid "$S/check-pcid.sh"
 # The TLB flush decisions are invisible to the emulated TLBs: only mutants
-# show that their tests can fail (the others: make check-mutations).
-stage mutations-pcid "$S/check-mutations.sh" --every-check
+# show that their tests can fail (the others: make check-mutations).  They
+# build and boot beside the stress run, which runs for a fixed time and is
+# judged by what fails, and the bench, which counts instructions.
+stage_begin mutations-pcid "$S/check-mutations.sh" --every-check
 stage stress "$S/run-stress.sh"
 stage bench "$S/bench.sh" --check
+stage_end mutations-pcid
 
 # parse: every lane's selftests against its reference lane
 stage matrix "$S/matrix.py" "$RESULTS" "$BUILD/matrix.md" $lanes
