@@ -61,7 +61,7 @@ modes=(
 	"nokaiser kaiser nokaiser"
 )
 # The Bochs modes: name, flavour, kernel parameters ('_' for a space).
-# kaiser=on twice: the second boot must give the first one's figures.
+# kaiser=on twice: the spread of the two is the table's noise.
 bochs_modes=(
 	"none none"
 	"pti=on pti pti=on"
@@ -76,11 +76,12 @@ out=$BUILD/bench
 rm -rf "$out"
 mkdir -p "$out/qemu" "$out/bochs"
 
-# figures LOG FIELD: kbench's figures in LOG as NAME <tab> VALUE <tab>
-# UNIT, VALUE being ns/op (FIELD 2) or TSC ticks per op (FIELD 4); and
-# the pages of kernel address space user space can see.
+# figures LOG FIELD: kbench's figures in LOG ("kbench: NAME NS ns/op TSC
+# tsc/op ...") as NAME <tab> VALUE <tab> UNIT, VALUE being ns/op (FIELD
+# 3) or TSC ticks per op (FIELD 5); and the pages of kernel address space
+# user space can see.
 figures() {
-	sed -n "s/^kbench: \([a-z]*\) \([0-9.]*\) \([^ ]*\) \([0-9.]*\) \([^ ]*\) .*/\1\t\\$2\t\\$(($2 + 1))/p" "$1"
+	awk -v f="$2" '$1 == "kbench:" { print $2 "\t" $f "\t" $(f + 1) }' "$1"
 	sed -n 's/^user page tables: \([0-9]*\) pages of kernel address space.*/visible\t\1\tpages/p' "$1"
 }
 
@@ -93,7 +94,7 @@ for m in "${modes[@]}"; do
 	"$TOP/scripts/boot.sh" --suite bench --smp 1 --icount --timeout 600 \
 		--args "$args" --name "$name" "$flavour" ||
 		die "the $mode benchmark boot failed (log: $LOGS/$name.log)"
-	figures "$LOGS/$name.log" 2 >"$out/qemu/$mode.tsv"
+	figures "$LOGS/$name.log" 3 >"$out/qemu/$mode.tsv"
 	grep -q '^getppid' "$out/qemu/$mode.tsv" || die "no kbench figures in $LOGS/$name.log"
 done
 
@@ -106,7 +107,7 @@ if [ -z "$check" ]; then
 		"$TOP/scripts/boot-bochs.sh" --suite bench --model "$BOCHS_MODEL" --timeout 1200 \
 			--args "$args" --name "$name" "$flavour" ||
 			die "the Bochs $mode benchmark boot failed (log: $LOGS/$name.log)"
-		figures "$LOGS/$name.log" 4 | grep -v '^visible' >"$out/bochs/$mode.tsv"
+		figures "$LOGS/$name.log" 5 | grep -v '^visible' >"$out/bochs/$mode.tsv"
 		grep -q '^getppid' "$out/bochs/$mode.tsv" || die "no kbench figures in $LOGS/$name.log"
 	done
 fi
