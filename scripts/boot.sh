@@ -63,6 +63,10 @@ command -v "$QEMU" >/dev/null || die "$QEMU not found (install qemu-system-x86: 
 [ -f "$initrd" ] || die "no initramfs at $initrd (make initramfs)"
 
 mkdir -p "$LOGS"
+# QEMU runs inside $LOGS (below): every path it is given is absolute.
+LOGS=$(cd "$LOGS" && pwd)
+kernel=$(realpath "$kernel")
+initrd=$(realpath "$initrd")
 log=$LOGS/$name.log
 qmp=$LOGS/$name.qmp
 rm -f "$log" "$qmp"
@@ -74,14 +78,14 @@ qemu=("$QEMU" -accel tcg -cpu "$cpu" -smp "$smp" -m 512M
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 	-no-reboot -nographic -nodefaults
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
-	-qmp "unix:$qmp,server=on,wait=off")
+	-qmp "unix:$name.qmp,server=on,wait=off")
 [ -n "$icount" ] && qemu+=(-icount shift=0,sleep=off)
 
 if [ "$suite" = shell ]; then
 	# Interactive: the serial console and QEMU's monitor on this
 	# terminal (Ctrl-A X quits), and a copy of everything in the log.
 	set +e
-	"${qemu[@]}" -serial mon:stdio | tee "$log"
+	(cd "$LOGS" && exec "${qemu[@]}" -serial mon:stdio) | tee "$log"
 	status=${PIPESTATUS[0]}
 	# 1: the guest powered off through qemu-exit; 0: Ctrl-A X
 	[ "$status" = 1 ] || [ "$status" = 0 ] || die "QEMU exited with status $status; log: $log"
@@ -91,7 +95,10 @@ fi
 # The guest is alive while its serial log grows: a test that still
 # prints gets time up to --timeout, a silent one is hung after --silence.
 t0=$(now)
-"${qemu[@]}" -serial "file:$log.part" </dev/null >"$log.qemu" 2>&1 &
+# QEMU binds the QMP socket by its bare name from inside $LOGS: a socket
+# path holds at most 107 bytes, and a checkout deep in a CI's directory
+# tree with a mutant's results beneath it is longer than that.
+(cd "$LOGS" && exec "${qemu[@]}" -serial "file:$log.part") </dev/null >"$log.qemu" 2>&1 &
 qpid=$!
 trap 'kill -KILL "$qpid" 2>/dev/null; die "interrupted while booting $name; log: $log.part"' INT TERM
 # Whatever ends this script, QEMU does not outlive its watcher, and an

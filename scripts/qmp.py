@@ -12,14 +12,22 @@ or 'hmp:...' for a human monitor command.  Exits 2 if the socket cannot
 be reached.
 """
 import json
+import os
 import socket
 import sys
 import time
 
 
 def connect(path):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
+    # A socket's path may hold only 107 bytes; a build tree deep in a
+    # CI's checkout is longer.  Reach the socket through a descriptor of
+    # its directory, whose /proc name is short whatever the path.
+    d = os.open(os.path.dirname(os.path.abspath(path)), os.O_PATH)
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(f"/proc/self/fd/{d}/{os.path.basename(path)}")
+    finally:
+        os.close(d)
     f = s.makefile("rw")
     f.readline()
     send(f, "qmp_capabilities")
