@@ -17,6 +17,9 @@
 #   --icount        count time in guest instructions (-icount shift=0,
 #                   sleep=off): one guest nanosecond per instruction,
 #                   deterministic; for make bench
+#   --layout2       boot make bench's second build of FLAVOUR, the one
+#                   linked with a layout gap (build/obj-FLAVOUR-layout2;
+#                   scripts/build-kernel.sh --layout-gap)
 #
 # Exit status: 0 when the guest reached its end-of-run marker reporting
 # success and the log checker found nothing; 3 when the log is clean but
@@ -28,7 +31,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 hold_build_lock
 
-suite=report args= smp=2 cpu=max,vendor=GenuineIntel name= silence=300 timeout=1800 icount=
+suite=report args= smp=2 cpu=max,vendor=GenuineIntel name= silence=300 timeout=1800 icount= obj=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--suite) suite=$2; shift 2 ;;
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--silence) silence=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--icount) icount=1; shift ;;
+	--layout2) obj=-layout2; shift ;;
 	-*) die "boot.sh: unknown option '$1' (see the usage in $0)" ;;
 	*) break ;;
 	esac
@@ -54,12 +58,12 @@ case "$smp" in [1-4]) ;; *) die "--smp must be 1 to 4, not '$smp'" ;; esac
 case "$timeout" in '' | *[!0-9]*) die "--timeout must be a number of seconds, not '$timeout'" ;; esac
 case "$silence" in '' | *[!0-9]*) die "--silence must be a number of seconds, not '$silence'" ;; esac
 name=${name:-$flavour}
-kernel=$BUILD/obj-$flavour/arch/x86/boot/bzImage
+kernel=$BUILD/obj-$flavour$obj/arch/x86/boot/bzImage
 initrd=$BUILD/initramfs.cpio.gz
 QEMU=${QEMU:-qemu-system-x86_64}
 
 command -v "$QEMU" >/dev/null || die "$QEMU not found (install qemu-system-x86: scripts/install-deps.sh)"
-[ -f "$kernel" ] || die "no kernel at $kernel (make kernel FLAVOUR=$flavour)"
+[ -f "$kernel" ] || die "no kernel at $kernel (${obj:+scripts/build-kernel.sh --layout-gap 4144 $flavour, or }make kernel FLAVOUR=$flavour)"
 [ -f "$initrd" ] || die "no initramfs at $initrd (make initramfs)"
 
 mkdir -p "$LOGS"

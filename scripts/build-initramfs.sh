@@ -55,6 +55,9 @@ for c in "$TOP"/guest/*.c "$TOP"/bench/*.c; do
 	gcc -O2 -Wall -Werror -static -o "$stage/harness/$(basename "$c" .c)" "$c" >>"$log" 2>&1 ||
 		die "building $c failed; see $log"
 done
+# kbench's 32-bit build: the entries a 32-bit process takes (its vDSO's)
+gcc -m32 -O2 -Wall -Werror -static -o "$stage/harness/kbench32" "$TOP/bench/kbench.c" >>"$log" 2>&1 ||
+	die "building bench/kbench.c with -m32 failed; see $log"
 for t in $expected; do
 	cp "$ST/$t" "$stage/selftests/"
 done

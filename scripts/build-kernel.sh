@@ -4,14 +4,30 @@
 # flavour_fragments in scripts/lib.sh), and print the path of its bzImage.
 # An objtool warning fails the build.
 #
-# usage: scripts/build-kernel.sh FLAVOUR
+# usage: scripts/build-kernel.sh [--layout-gap BYTES] FLAVOUR
+#   --layout-gap BYTES   make bench's second build of a flavour, in
+#                        build/obj-FLAVOUR-layout2: the same code, linked
+#                        with a gap of BYTES (a multiple of 16, so that
+#                        function alignment holds) between the boot code
+#                        and the rest of the kernel's text, so that every
+#                        function sits at another offset in its cache line
+#                        and page.  What differs between the figures of the
+#                        two builds is what code layout alone moves.
 # A build prints a progress line every 30 s: elapsed time and compile
 # steps done, against the step count of the last full build.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+gap=
+if [ "${1:-}" = --layout-gap ]; then
+	gap=${2:-}
+	shift 2 || die "usage: $0 [--layout-gap BYTES] FLAVOUR"
+	case "$gap" in '' | *[!0-9]*) die "--layout-gap takes a number of bytes, not '$gap'" ;; esac
+	[ $((gap % 16)) -eq 0 ] && [ "$gap" -gt 0 ] ||
+		die "--layout-gap must be a positive multiple of 16 (function alignment), not $gap"
+fi
 flavour=${1:-}
-[ -n "$flavour" ] || die "usage: $0 FLAVOUR (one of: $FLAVOURS)"
+[ -n "$flavour" ] || die "usage: $0 [--layout-gap BYTES] FLAVOUR (one of: $FLAVOURS)"
 check_flavour "$flavour"
 hold_build_lock
 read -ra fragments <<<"$(flavour_fragments "$flavour")"
@@ -20,9 +36,9 @@ for f in "${fragments[@]}"; do
 done
 [ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
 
-OBJ=$BUILD/obj-$flavour
+OBJ=$BUILD/obj-$flavour${gap:+-layout2}
 mkdir -p "$OBJ" "$LOGS"
-log=$LOGS/build-$flavour.log
+log=$LOGS/build-$flavour${gap:+-layout2}.log
 CC=gcc
 command -v ccache >/dev/null && CC="ccache gcc"
 # Paths relative to build/, so that another tree under build/ with the
@@ -98,6 +114,22 @@ if ! wait "$make_pid"; then
 	die "building the $flavour kernel failed; see $log"
 fi
 n=$(steps)
+
+# The layout gap goes into the generated linker script after every
+# build: Kbuild regenerates the script, without it, whenever its sources
+# change.  Editing it makes vmlinux older than its script: only the link
+# and the bzImage are redone.
+if [ -n "$gap" ]; then
+	lds=$OBJ/arch/x86/kernel/vmlinux.lds
+	marker="/* make bench's layout gap: $gap bytes */"
+	if ! grep -qF "$marker" "$lds"; then
+		grep -q 'KEEP(\*(\.head\.text))' "$lds" ||
+			die "no KEEP(*(.head.text)) in $lds to put the layout gap after"
+		sed -i -e "/make bench's layout gap/d" \
+			-e "s|KEEP(\*(\.head\.text))|&\n  . = . + $gap; $marker|" "$lds"
+		kmake bzImage >>"$log" 2>&1 || die "relinking the $flavour kernel with a layout gap failed; see $log"
+	fi
+fi
 
 # objtool prints its warnings only when it checks an object, and Kbuild
 # checks only what it rebuilds: a second build would forget the first

@@ -12,7 +12,7 @@ set -euo pipefail
 
 case "${1:-}" in
 "") what=("$BUILD"/obj-* "$LOGS" "$BUILD/results" "$BUILD/selftests" "$BUILD/headers"
-	"$BUILD/initramfs.cpio.gz" "$BUILD/bench" "$BUILD/bench.md" "$BUILD/matrix.md") ;;
+	"$BUILD/initramfs.cpio.gz" "$BUILD/bench" "$BUILD/matrix.md") ;;
 --all) what=("$BUILD") ;;
 *) die "usage: $0 [--all]" ;;
 esac

@@ -44,6 +44,7 @@ xorriso	makes the ISO that Bochs boots the guest kernels from
 isolinux	the boot loader on that ISO
 syslinux-common	isolinux's ldlinux.c32
 python3	the KTAP parser and the result matrix
+gnuplot-nox	make bench's chart (build/bench/results.png)
 EOF
 )
 
