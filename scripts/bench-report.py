@@ -328,12 +328,19 @@ def main():
 
     if a.check:
         checks = [check_csv(f"{out}/results.csv", q), check_png(f"{out}/results.png")]
-        k = q.get("kaiser", "getppid")[0] - q.get("pti", "getppid")[0]
-        n = q.noise("kaiser", "pti", "getppid")
-        checks.append((k <= IRET_FRAME + NO_PCID_JUMPS + n,
-                       f"bench: getppid: kaiser {k:+.1f} over pti, at most its IRET frame "
-                       f"({IRET_FRAME}) and the PCID alternatives' jumps ({NO_PCID_JUMPS}) "
-                       f"plus the measured noise ({g(n)})"))
+        # A figure missing from a mode is a failure here, never a pass.
+        missing = [op for op in OPS if op not in q.ops()]
+        missing += [f"{what} of {m}" for what, d in (("page tables", mem), ("visible pages", visible))
+                    for m in ("pti", "kaiser") if m not in d]
+        checks.append((not missing, "bench: a figure for every operation in every mode" +
+                       (f"; missing: {', '.join(missing)}" if missing else "")))
+        if "getppid" in q.ops():
+            k = q.get("kaiser", "getppid")[0] - q.get("pti", "getppid")[0]
+            n = q.noise("kaiser", "pti", "getppid")
+            checks.append((k <= IRET_FRAME + NO_PCID_JUMPS + n,
+                           f"bench: getppid: kaiser {k:+.1f} over pti, at most its IRET frame "
+                           f"({IRET_FRAME}) and the PCID alternatives' jumps ({NO_PCID_JUMPS}) "
+                           f"plus the measured noise ({g(n)})"))
         for op in q.ops():
             r = q.ratio("kaiser-off", op)
             n = q.noise("kaiser-off", "none", op) / q.get("none", op)[0]

@@ -319,6 +319,58 @@ if command -v busybox >/dev/null; then
 	expect 0 "guest/init: busybox sh parses it" "" -- busybox sh -n $TOP/guest/init
 fi
 
+# --- make bench's report (scripts/bench-report.py) on made-up figures
+# fake_bench DIR KAISER_GETPPID KAISER_OFF_FORK KAISER_VISIBLE: the files
+# scripts/bench.sh collects, none's figures fixed, two builds each.
+fake_bench() {
+	local d=$1 m l
+	mkdir -p "$d/qemu" "$d/amd"
+	for m in none pti kaiser kaiser-off; do
+		for l in 1 2; do
+			{
+				printf 'getppid\t%s\t0.1\n' "$(case $m in none) echo 240 ;; pti) echo 250 ;; kaiser) echo "$2" ;; *) echo 241 ;; esac)"
+				printf 'fork_exit\t%s\t0.5\n' "$(case $m in kaiser-off) echo "$3" ;; *) echo 200000 ;; esac)"
+				printf 'read64\t%s\t0\n' "$((510 + l))"
+				printf 'mem:pagetables\t20\n'
+				case $m in none) ;; pti) printf 'visible\t530\n' ;; kaiser) printf 'visible\t%s\n' "$4" ;; *) printf 'visible\t136000\n' ;; esac
+			} >"$d/qemu/$m.$l.tsv"
+		done
+		printf 'syscall32_getppid\t260\t0\n' >"$d/amd/$m.1.tsv"
+	done
+	printf 'obj-none\t100\nobj-pti\t101\nobj-kaiser\t102\n' >"$d/text-size.tsv"
+}
+report() { $S/bench-report.py --out "$1" --base test --ms 5 --runs 3 --gap 4144 --bochs-model m --bochs-spread 5 --check; }
+if command -v gnuplot >/dev/null; then
+	fake_bench $TMP/b-good 255 204000 21
+	expect 1 "bench-report: --check fails on the operations a real run must have" "^not ok 3 bench: a figure for every operation in every mode; missing: pipe_pingpong" -- report $TMP/b-good
+	head -1 $TMP/b-good/results.csv | grep -qx 'operation,flavour,ns_per_op,ratio_to_none' &&
+		grep -qx 'getppid,kaiser,255.0,1.0625' $TMP/b-good/results.csv &&
+		ok "bench-report: results.csv has the header and the ratios" ||
+		nok "bench-report: results.csv has the header and the ratios" "$(head -3 $TMP/b-good/results.csv | tr '\n' ' ')"
+	[ "$(head -c 4 $TMP/b-good/results.png | od -An -c | tr -d ' ')" = '211PNG' ] &&
+		ok "bench-report: results.png is a PNG" || nok "bench-report: results.png is a PNG"
+	fake_bench $TMP/b-slow 258 204000 21
+	expect 1 "bench-report: kaiser's getppid past pti's plus its named costs and the noise fails" \
+		"^not ok 4 bench: getppid: kaiser \+8.0 over pti" -- report $TMP/b-slow
+	fake_bench $TMP/b-off 255 210000 21
+	expect 1 "bench-report: kaiser-off's fork_exit past its allowance fails" \
+		"^not ok [0-9]+ bench: fork_exit: kaiser-off at 1.0500" -- report $TMP/b-off
+	fake_bench $TMP/b-vis 255 204000 60
+	expect 1 "bench-report: kaiser showing more than a tenth of pti's pages fails" \
+		"^not ok [0-9]+ bench: kernel pages visible to user space: kaiser 60" -- report $TMP/b-vis
+	fake_bench $TMP/b-missing 255 204000 21
+	rm $TMP/b-missing/qemu/pti.2.tsv
+	expect 1 "bench-report: figures missing from a build are left out and fail --check" \
+		"missing: getppid, read64, .*page tables of pti, visible pages of pti$" -- report $TMP/b-missing
+fi
+gcc -O2 -Wall -Werror -static -o $TMP/kbench $TOP/bench/kbench.c 2>$TMP/cc.log &&
+	gcc -m32 -O2 -Wall -Werror -static -o $TMP/kbench32 $TOP/bench/kbench.c 2>>$TMP/cc.log &&
+	ok "kbench: builds 64- and 32-bit" || nok "kbench: builds 64- and 32-bit" "$(head -3 $TMP/cc.log)"
+expect 2 "kbench: an unknown operation is an error" "no operation 'bogus'" -- $TMP/kbench -m 1 bogus
+expect 2 "kbench: a figure of no time is a usage error" "usage" -- $TMP/kbench -m 0 getppid
+expect 0 "kbench: prints its figure in the format bench.sh reads" \
+	"^kbench: getppid [0-9.]+ ns/op [0-9.]+ tsc/op \([0-9]+ ops, 1 runs, spread [0-9.]+%\)$" -- $TMP/kbench -m 1 -r 1 getppid
+
 echo "1..$((pass + fail))"
 echo "# harness-selftests: $pass passed, $fail failed"
 [ $fail = 0 ]
