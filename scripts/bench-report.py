@@ -154,12 +154,12 @@ def chart(out, q):
     """results.png: the ratio to none of every operation, a group each."""
     dat = f"{out}/results-chart.dat"
     with open(dat, "w") as f:
-        f.write("operation " + " ".join(MODES[1:]) + "\n")
+        f.write("# operation " + " ".join(MODES[1:]) + "\n")
         for op in q.ops():
             f.write(op + " " + " ".join(f"{q.ratio(m, op):.4f}" for m in MODES[1:]) + "\n")
     top = max(q.ratio(m, op) for op in q.ops() for m in MODES[1:])
     script = f"""
-set terminal pngcairo size 1200,600 font "sans,11"
+set terminal pngcairo size 1400,600 font "sans,10"
 set output "{out}/results.png"
 set title "Cost of each operation, as a ratio to the kernel without isolation (QEMU -icount: guest instructions)"
 set style data histograms
@@ -168,9 +168,9 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set yrange [0.9:{max(top * 1.03, 1.1):.3f}]
 set ylabel "ratio to none (1 = costs nothing)"
-set xtics rotate by -25 scale 0 noenhanced
+set xtics scale 0 noenhanced
 set grid ytics
-set key top left
+set key top right
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 1.5 dt 2
 plot "{dat}" using 2:xtic(1) title "pti", "" using 3 title "kaiser", "" using 4 title "kaiser-off"
 """
