@@ -12,7 +12,7 @@ S := scripts
 # Named in build/.lock.owner, so that a second run can say who holds build/.
 export HARNESS_TARGET := make $(or $(MAKECMDGOALS),help)
 
-.PHONY: help run check check-fresh check-mutations check-pcid bench kernel initramfs boot deps source tree clean distclean test-harness bisect-check
+.PHONY: help run check check-fresh check-mutations check-pcid bench series lint kernel initramfs boot deps source tree clean distclean test-harness bisect-check
 
 help:
 	@echo 'KAISER for Linux/x86: targets'
@@ -30,6 +30,9 @@ help:
 	@echo '  make bench                what none, pti, kaiser and kaiser-off cost per operation, side'
 	@echo '                            by side (QEMU -icount, TCG wall clock, Bochs with PCID):'
 	@echo '                            build/bench/results.csv, .md and .png, copied into README.md'
+	@echo '  make series               the series as mail in build/mail/ (git format-patch, cover letter,'
+	@echo '                            To/Cc from get_maintainer.pl), checked with git am onto the base'
+	@echo '  make lint                 checkpatch --strict on every patch, kernel-doc on the KAISER files'
 	@echo '  make kernel FLAVOUR=F     build one flavour (kaiser, pti, none, kaiser-hardened); prints its bzImage'
 	@echo '  make initramfs            build build/initramfs.cpio.gz (busybox + x86 selftests)'
 	@echo '  make boot FLAVOUR=F [ARGS=...] [SMP=n] [SUITE=report|selftests|stress|spin|bench]'
@@ -61,6 +64,12 @@ bench: tree
 	@for f in none pti kaiser; do $(S)/build-kernel.sh $$f >/dev/null || exit 1; done
 	@$(S)/build-initramfs.sh >/dev/null
 	@$(S)/bench.sh
+
+series: tree
+	@$(S)/make-series.sh
+
+lint: tree
+	@$(S)/lint.sh
 
 deps:
 	@$(S)/install-deps.sh

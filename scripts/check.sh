@@ -125,6 +125,10 @@ step mutations-apply "every bug in tests/mutations/ can still be put back into t
 	bash -c "for m in '$TOP'/tests/mutations/*.patch; do
 		patch -p1 -s -F0 --dry-run -d '$TREE' <\"\$m\" || { echo \"\$m no longer applies\"; exit 1; }
 	done"
+# The series as mail: checkpatch and kernel-doc (make lint), and
+# patches/ being git format-patch output of the series' history.
+stage lint "$S/lint.sh"
+stage format-series "$S/format-series.sh" --check
 built=1
 for f in none pti kaiser kaiser-hardened; do
 	step "kernel-$f" "the $f kernel builds, objtool-clean" "$S/build-kernel.sh" "$f" || built=0
