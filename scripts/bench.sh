@@ -35,7 +35,7 @@
 #             do not move), the AMD model's boot on the first build only,
 #             and the goals asserted in KTAP on stdout (the table then
 #             goes to stderr); see scripts/bench-report.py
-# BENCH_MS (default 50; 10 with --check) guest milliseconds a figure
+# BENCH_MS (default 50; 5 with --check) guest milliseconds a figure
 # takes, BENCH_RUNS (default 3) runs per figure, the median kept.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
