@@ -98,12 +98,10 @@ if reports:
         kind = what.split(":")[0]
         per.setdefault(patch, {}).setdefault(kind, 0)
         per[patch][kind] += int(count)
-    cp = ("no warning; " + "; ".join(
+    cp = ("; ".join(
         f"patch {int(p)}: " + ", ".join(f"{n} {k.lower()}{'s' if n > 1 else ''}" for k, n in sorted(kinds.items()))
         for p, kinds in sorted(per.items())) +
-        ", all of them checkpatch reading assembler macros in a C header as C "
-        "('.Llabel_\\@:' as a ternary, '%cr3' as a modulo, ':req' as a bit field, local "
-        "labels as CamelCase), as it does PTI's macros in arch/x86/entry/calling.h.")
+        "; each with its reason in the harness's tests/checkpatch-known.txt.")
 else:
     cp = "no error, no warning, no check."
 body = body.replace("@CHECKPATCH@", cp)
