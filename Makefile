@@ -32,7 +32,8 @@ help:
 	@echo '                            build/bench/results.csv, .md and .png, copied into README.md'
 	@echo '  make series               the series as mail in build/mail/ (git format-patch, cover letter,'
 	@echo '                            To/Cc from get_maintainer.pl), checked with git am onto the base'
-	@echo '  make lint                 checkpatch --strict on every patch, kernel-doc on the KAISER files'
+	@echo '  make lint                 checkpatch --strict on every patch, kernel-doc on the KAISER files,'
+	@echo '                            W=1 and sparse on what the series touches, objtool (builds first)'
 	@echo '  make kernel FLAVOUR=F     build one flavour (kaiser, pti, none, kaiser-hardened); prints its bzImage'
 	@echo '  make initramfs            build build/initramfs.cpio.gz (busybox + x86 selftests)'
 	@echo '  make boot FLAVOUR=F [ARGS=...] [SMP=n] [SUITE=report|selftests|stress|spin|bench]'
@@ -69,6 +70,7 @@ series: tree
 	@$(S)/make-series.sh
 
 lint: tree
+	@for f in kaiser pti none kaiser-hardened; do $(S)/build-kernel.sh $$f >/dev/null || exit 1; done
 	@$(S)/lint.sh
 
 deps:

@@ -45,6 +45,7 @@ isolinux	the boot loader on that ISO
 syslinux-common	isolinux's ldlinux.c32
 python3	the KTAP parser and the result matrix
 gnuplot-nox	make bench's chart (build/bench/results.png)
+sparse	make lint's semantic checks of the series' C files (C=2)
 EOF
 )
 
