@@ -12,7 +12,7 @@ S := scripts
 # Named in build/.lock.owner, so that a second run can say who holds build/.
 export HARNESS_TARGET := make $(or $(MAKECMDGOALS),help)
 
-.PHONY: help run check check-fresh check-mutations check-pcid bench series lint kernel initramfs boot deps source tree clean distclean test-harness bisect-check
+.PHONY: help run check check-fresh check-mutations check-pcid check-debug bench torture series lint kernel initramfs boot deps source tree clean distclean test-harness bisect-check
 
 help:
 	@echo 'KAISER for Linux/x86: targets'
@@ -25,11 +25,15 @@ help:
 	@echo '                            needed): proves the install path on a machine that never saw it'
 	@echo '  make check-mutations      put each fixed bug back (tests/mutations/), rebuild, and check'
 	@echo '                            that the test written for it fails (slow: a build per mutant)'
+	@echo '  make check-debug          the kaiser kernel with KASAN, kmemleak, DEBUG_PAGEALLOC, lockdep:'
+	@echo '                            x86 selftests, short torture, kmemleak scan (slow: not in make check)'
 	@echo '  make check-pcid           only the PCID lane: the kaiser and pti kernels under Bochs, on'
 	@echo '                            CPU models with PCID and INVPCID (tests/pcid-lane.tsv)'
 	@echo '  make bench                what none, pti, kaiser and kaiser-off cost per operation, side'
 	@echo '                            by side (QEMU -icount, TCG wall clock, Bochs with PCID):'
 	@echo '                            build/bench/results.csv, .md and .png, copied into README.md'
+	@echo '  make torture              stress-ng on the kaiser kernel (kaiser=on, CPU hotplug; and with'
+	@echo '                            vsyscall=emulate) and on none, TORTURE_SECONDS (300) each, NMIs via QMP'
 	@echo '  make series               the series as mail in build/mail/ (git format-patch, cover letter,'
 	@echo '                            To/Cc from get_maintainer.pl), checked with git am onto the base'
 	@echo '  make lint                 checkpatch --strict on every patch, kernel-doc on the KAISER files,'
@@ -58,6 +62,12 @@ check-pcid: tree
 	@$(S)/build-initramfs.sh >/dev/null
 	@$(S)/check-pcid.sh
 
+check-debug: tree
+	@for f in none kaiser-debug; do $(S)/build-kernel.sh $$f >/dev/null || exit 1; done
+	@$(S)/build-initramfs.sh >/dev/null
+	@$(S)/build-initramfs.sh --torture >/dev/null
+	@$(S)/check-debug.sh
+
 check-fresh:
 	@$(S)/check-fresh.sh $(if $(KEEP_ROOT),--keep-root)
 
@@ -65,6 +75,11 @@ bench: tree
 	@for f in none pti kaiser; do $(S)/build-kernel.sh $$f >/dev/null || exit 1; done
 	@$(S)/build-initramfs.sh >/dev/null
 	@$(S)/bench.sh
+
+torture: tree
+	@for f in none kaiser; do $(S)/build-kernel.sh $$f >/dev/null || exit 1; done
+	@$(S)/build-initramfs.sh --torture >/dev/null
+	@$(S)/run-torture.sh
 
 series: tree
 	@$(S)/make-series.sh

@@ -4,8 +4,10 @@
 # in build/logs/NAME.qmp for tests that inspect the guest from outside.
 #
 # usage: scripts/boot.sh [options] FLAVOUR
-#   --suite S       report (default), selftests, bench, stress, spin, or
-#                   shell (interactive); see guest/init
+#   --suite S       report (default), selftests, bench, stress, spin,
+#                   torture, leaks, or shell (interactive); see guest/init
+#   --initramfs F   boot F instead of build/initramfs.cpio.gz (the torture
+#                   suite needs build/initramfs-torture.cpio.gz)
 #   --args "..."    extra kernel parameters
 #   --smp N         vCPUs (default 2)
 #   --cpu MODEL     QEMU -cpu (default max,vendor=GenuineIntel: Meltdown-affected)
@@ -32,6 +34,7 @@ set -euo pipefail
 hold_build_lock
 
 suite=report args= smp=2 cpu=max,vendor=GenuineIntel name= silence=300 timeout=1800 icount= obj=
+initrd=$BUILD/initramfs.cpio.gz
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--suite) suite=$2; shift 2 ;;
@@ -43,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--icount) icount=1; shift ;;
 	--layout2) obj=-layout2; shift ;;
+	--initramfs) initrd=$2; shift 2 ;;
 	-*) die "boot.sh: unknown option '$1' (see the usage in $0)" ;;
 	*) break ;;
 	esac
@@ -51,20 +55,19 @@ done
 flavour=$1
 check_flavour "$flavour"
 case "$suite" in
-report | selftests | bench | stress | spin | shell) ;;
-*) die "unknown suite '$suite' (report, selftests, bench, stress, spin or shell)" ;;
+report | selftests | bench | stress | spin | torture | leaks | shell) ;;
+*) die "unknown suite '$suite' (report, selftests, bench, stress, spin, torture, leaks or shell)" ;;
 esac
 case "$smp" in [1-4]) ;; *) die "--smp must be 1 to 4, not '$smp'" ;; esac
 case "$timeout" in '' | *[!0-9]*) die "--timeout must be a number of seconds, not '$timeout'" ;; esac
 case "$silence" in '' | *[!0-9]*) die "--silence must be a number of seconds, not '$silence'" ;; esac
 name=${name:-$flavour}
 kernel=$BUILD/obj-$flavour$obj/arch/x86/boot/bzImage
-initrd=$BUILD/initramfs.cpio.gz
 QEMU=${QEMU:-qemu-system-x86_64}
 
 command -v "$QEMU" >/dev/null || die "$QEMU not found (install qemu-system-x86: scripts/install-deps.sh)"
 [ -f "$kernel" ] || die "no kernel at $kernel (${obj:+scripts/build-kernel.sh --layout-gap 4144 $flavour, or }make kernel FLAVOUR=$flavour)"
-[ -f "$initrd" ] || die "no initramfs at $initrd (make initramfs)"
+[ -f "$initrd" ] || die "no initramfs at $initrd (make initramfs; for the torture one, scripts/build-initramfs.sh --torture)"
 
 mkdir -p "$LOGS"
 # QEMU runs inside $LOGS (below): every path it is given is absolute.

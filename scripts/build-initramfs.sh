@@ -3,14 +3,25 @@
 # guest/init, the guest helpers (guest/*.c), make bench's guest program
 # (bench/*.c), and the kernel's
 # tools/testing/selftests/x86 from the patched tree, as static 64- and
-# 32-bit binaries.
+# 32-bit binaries.  With --torture, build/initramfs-torture.cpio.gz: the
+# same and Debian's stress-ng with the shared libraries it loads (40 MB
+# more to unpack at every boot, so only the torture boots carry it).
 #
-# usage: scripts/build-initramfs.sh
+# usage: scripts/build-initramfs.sh [--torture]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+
+torture=
+case "${1:-}" in
+--torture) torture=1 ;;
+"") ;;
+*) die "usage: $0 [--torture]" ;;
+esac
 hold_build_lock
 
-OUT=$BUILD/initramfs.cpio.gz
+OUT=$BUILD/initramfs${torture:+-torture}.cpio.gz
+STRESS_NG=/usr/bin/stress-ng
+[ -z "$torture" ] || [ -x "$STRESS_NG" ] || die "no $STRESS_NG (install stress-ng: make deps)"
 [ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
 BUSYBOX=/bin/busybox
 file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
@@ -62,9 +73,22 @@ for t in $expected; do
 	cp "$ST/$t" "$stage/selftests/"
 done
 echo $expected | tr ' ' '\n' | sort >"$stage/selftests/LIST"
+if [ -n "$torture" ]; then
+	# stress-ng and what its ELF interpreter loads, each at its own path
+	cp "$STRESS_NG" "$stage/usr/bin/"
+	libs=$(ldd "$STRESS_NG" | sed -n 's|.*=> \(/[^ ]*\) .*|\1|p; s|^[[:space:]]*\(/[^ ]*\) (0x.*|\1|p')
+	[ -n "$libs" ] || die "ldd found no libraries for $STRESS_NG"
+	for l in $libs; do
+		mkdir -p "$stage/$(dirname "$l")"
+		cp -L "$l" "$stage/$l"
+	done
+	# The interpreter's canonical path, where the binary looks for it
+	mkdir -p "$stage/lib64"
+	[ -e "$stage/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$stage/lib64/"
+fi
 
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9n) >"$OUT.tmp" ||
 	die "packing the initramfs failed"
 mv "$OUT.tmp" "$OUT"
-note "initramfs: $(echo $expected | wc -w) selftests, built in $(($(now) - t0)) s"
+note "initramfs${torture:+ (torture)}: $(echo $expected | wc -w) selftests${torture:+, stress-ng}, built in $(($(now) - t0)) s"
 echo "$OUT"

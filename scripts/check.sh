@@ -21,80 +21,7 @@ echo "KTAP version 1" >"$CHECK"
 n=0
 times=()
 
-# stage NAME COMMAND...: a check that reports in KTAP on its stdout; its
-# stderr (progress, and each result as it comes) goes to the console.
-stage() {
-	local name=$1 t0 rc
-	shift
-	echo "== $name"
-	t0=$(now)
-	"$@" >"$RESULTS/$name.ktap"
-	rc=$?
-	nest "$name" "$rc" "$RESULTS/$name.ktap" "$(($(now) - t0))"
-	return $rc
-}
-
-# step NAME DESCRIPTION COMMAND...: a step that is one result: its exit
-# status.  Its output goes to build/results/NAME.log, the end of it to
-# the console when it fails.
-step() {
-	local name=$1 what=$2 t0 rc
-	shift 2
-	echo "== $name"
-	t0=$(now)
-	"$@" >"$RESULTS/$name.log" 2>&1
-	rc=$?
-	{
-		KTAP_N=0
-		ktap_begin
-		if [ $rc = 0 ]; then
-			ktap_result pass "$what"
-		else
-			tail -5 "$RESULTS/$name.log" >&2
-			ktap_result fail "$what" "exit status $rc; see $RESULTS/$name.log"
-		fi
-		ktap_end
-	} >"$RESULTS/$name.ktap"
-	nest "$name" "$rc" "$RESULTS/$name.ktap" "$(($(now) - t0))"
-	return $rc
-}
-
-# stage_begin NAME COMMAND... / stage_end NAME: a stage that runs in the
-# background while the next ones run in the foreground, for a stage that
-# mostly waits on one core (Bochs) beside stages whose figures do not
-# depend on the host's load.  Its progress goes to
-# build/results/NAME.progress, shown when it ends.
-declare -A bg_pid bg_t0
-stage_begin() {
-	local name=$1
-	shift
-	echo "== $name (in the background)"
-	bg_t0[$name]=$(now)
-	"$@" >"$RESULTS/$name.ktap" 2>"$RESULTS/$name.progress" &
-	bg_pid[$name]=$!
-}
-
-stage_end() {
-	local name=$1 rc
-	wait "${bg_pid[$name]}"
-	rc=$?
-	echo "== $name (ended)"
-	cat "$RESULTS/$name.progress"
-	nest "$name" "$rc" "$RESULTS/$name.ktap" "$(($(now) - ${bg_t0[$name]}))"
-	return $rc
-}
-
-nest() {	# nest NAME STATUS KTAP SECONDS
-	n=$((n + 1))
-	sed 's/^/    /' "$3" >>"$CHECK"
-	if [ "$2" = 0 ]; then
-		echo "ok $n $1" >>"$CHECK"
-	else
-		echo "not ok $n $1 # exit status $2" >>"$CHECK"
-	fi
-	times+=("$1 $4 s")
-	echo "$1: $("$S/ktap.py" --count "$3" | sed 's/^$/no results/') in $4 s"
-}
+. "$S/stages.sh"
 
 finish() {
 	echo "1..$n" >>"$CHECK"
@@ -140,6 +67,8 @@ step kaiser-without-pti "the kaiser flavour has no PTI: CONFIG_PAGE_TABLE_ISOLAT
 		[ ! -e '$BUILD/obj-kaiser/arch/x86/mm/pti.o' ]"
 stage kconfig "$S/check-kconfig.sh"
 step initramfs "the initramfs with the x86 selftests builds" "$S/build-initramfs.sh" || finish
+step initramfs-torture "the torture initramfs (the same, and stress-ng) builds" \
+	"$S/build-initramfs.sh" --torture || finish
 
 # run
 stage boot-options "$S/check-boot-options.sh"
@@ -150,13 +79,14 @@ stage isolation "$S/check-isolation.sh"
 stage vsyscall "$S/check-vsyscall.sh"
 stage nmi-boot "$S/check-nmi-boot.sh"
 stage pcid "$S/check-pcid.sh"
+stage leaks "$S/check-leaks.sh"
 # The TLB flush decisions are invisible to the emulated TLBs: only mutants
 # show that their tests can fail (the others: make check-mutations).  They
-# build and boot beside the stress run, which runs for a fixed time and is
-# judged by what fails.  Not beside the bench: under a loaded host QEMU's
-# -icount figures moved by an instruction (getppid 243.3 for 244.1).
+# build and boot beside the short torture, which runs for a fixed time and
+# is judged by what fails.  Not beside the bench: under a loaded host
+# QEMU's -icount figures moved by an instruction (getppid 243.3 for 244.1).
 stage_begin mutations-pcid "$S/check-mutations.sh" --every-check
-stage stress "$S/run-stress.sh"
+stage torture "$S/run-torture.sh" --short
 stage_end mutations-pcid
 stage bench "$S/bench.sh" --check
 

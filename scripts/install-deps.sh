@@ -46,6 +46,7 @@ syslinux-common	isolinux's ldlinux.c32
 python3	the KTAP parser and the result matrix
 gnuplot-nox	make bench's chart (build/bench/results.png)
 sparse	make lint's semantic checks of the series' C files (C=2)
+stress-ng	make torture's and make check's stressors, copied into the torture initramfs
 EOF
 )
 

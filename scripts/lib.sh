@@ -10,7 +10,7 @@ CONFIGS=${CONFIGS:-$TOP/configs}
 SRC=${SRC:-$BUILD/src/linux-source-6.1}     # pristine, unpacked once
 TREE=${TREE:-$BUILD/tree}                    # SRC + patches/series, via quilt
 LOGS=${LOGS:-$BUILD/logs}
-FLAVOURS="kaiser pti none kaiser-hardened"
+FLAVOURS="kaiser pti none kaiser-hardened kaiser-debug"
 
 # One clear line on stderr, then a non-zero exit.
 die() {
@@ -36,10 +36,13 @@ check_flavour() {
 # The Kconfig fragments of a flavour, in merge order: the guest's, then
 # the flavour's own.  A flavour NAME-hardened is NAME built the way entry
 # code is reviewed (configs/hardened.config: ORC, DEBUG_ENTRY, IBT,
-# return thunks), so that objtool checks what the plain build does not.
+# return thunks), so that objtool checks what the plain build does not;
+# NAME-debug is NAME with the kernel's memory and locking debuggers
+# (configs/debug.config: KASAN, kmemleak, DEBUG_PAGEALLOC, lockdep).
 flavour_fragments() {
 	case "$1" in
 	*-hardened) echo "$CONFIGS/guest.config $CONFIGS/${1%-hardened}.config $CONFIGS/hardened.config" ;;
+	*-debug) echo "$CONFIGS/guest.config $CONFIGS/${1%-debug}.config $CONFIGS/debug.config" ;;
 	*) echo "$CONFIGS/guest.config $CONFIGS/$1.config" ;;
 	esac
 }

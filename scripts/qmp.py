@@ -3,8 +3,10 @@
 Also a module: connect() and send() serve scripts/check-isolation.py.
 
 usage: qmp.py SOCKET COMMAND [COMMAND...]
-       qmp.py SOCKET --every SECONDS COMMAND
-           (repeat COMMAND until the guest goes away; prints the count)
+       qmp.py SOCKET --every SECONDS [--for SECONDS] COMMAND
+           (repeat COMMAND until the guest goes away, or for at most the
+           --for time, after which the socket is free for another client;
+           prints the count)
        qmp.py --wait SECONDS SOCKET ...
            (first wait up to SECONDS for QEMU to open SOCKET)
 COMMAND is a QMP command name without arguments (inject-nmi, stop, cont)
@@ -76,9 +78,16 @@ def main(argv):
                 return 2
             time.sleep(0.01)
     if argv[2] == "--every":
-        period, cmd, n = float(argv[3]), argv[4], 0
+        period, rest, n, until = float(argv[3]), argv[4:], 0, None
+        if rest[:1] == ["--for"] and len(rest) > 1:
+            until = time.monotonic() + float(rest[1])
+            rest = rest[2:]
+        if len(rest) != 1:
+            print(__doc__.strip(), file=sys.stderr)
+            return 2
+        cmd = rest[0]
         try:
-            while True:
+            while until is None or time.monotonic() < until:
                 send(f, cmd)
                 n += 1
                 time.sleep(period)

@@ -5,15 +5,21 @@ one tab between columns, never the tables themselves.
 
 usage: tables.py lanes [LANE...]   lane, flavour, vCPUs, QEMU -cpu model,
                                    reference lane ('-' for none), kernel
-                                   parameters; every lane by default, an
+                                   parameters; make check's lanes by
+                                   default, else the named ones of
+                                   lanes.tsv or lanes-debug.tsv; an
                                    unknown name is an error
        tables.py boots LANE        the boots that run LANE's selftests:
                                    name, QEMU -cpu model, tries, silence
                                    limit (s), hard limit (s), the guest's
                                    test selection (kernel parameters)
-       tables.py boot-options      kernel parameters ('-' for none), QEMU
-                                   -cpu model, decision line regex,
-                                   cpuinfo flag, meltdown line
+       tables.py boot-options      one line per boot: kernel parameters
+                                   ('-' for none), cpu name, QEMU -cpu
+                                   model, and what the documented rule
+                                   (boot_option_rule()) says the kernel
+                                   prints: its decision line, cpuinfo
+                                   flag, meltdown line, and warnings
+                                   ('|' between them, '-' for none)
        tables.py pcid-lane         the Bochs boots of the PCID lane: name,
                                    flavour, CPUs, Bochs CPU model, suite
                                    (selftests or report), the cpuinfo TLB
@@ -32,6 +38,7 @@ import sys
 TESTS = os.environ.get('KAISER_TABLES') or \
     os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests')
 LANES = os.path.join(TESTS, 'lanes.tsv')
+LANES_DEBUG = os.path.join(TESTS, 'lanes-debug.tsv')
 TCG = os.path.join(TESTS, 'selftests-under-tcg.tsv')
 BOOT_OPTIONS = os.path.join(TESTS, 'boot-options.tsv')
 PCID_LANE = os.path.join(TESTS, 'pcid-lane.tsv')
@@ -77,17 +84,25 @@ def cpu_model(vendor, path, n):
         raise TableError(f"{path}:{n}: unknown cpu '{vendor}' (one of: {', '.join(VENDORS)})")
 
 
-def load_lanes(path=LANES):
+def load_lanes(paths=None):
+    """make check's lanes (tests/lanes.tsv); with PATHS, those tables'
+    lanes, whose reference lanes may be in any of them."""
     lanes = []
-    for n, c in read_rows(path, 5):
-        lanes.append({'lane': c[0], 'flavour': c[1], 'smp': c[2], 'cpu': c[3],
-                      'model': cpu_model(c[3], path, n),
-                      'ref': None if c[4] == '-' else c[4], 'args': ' '.join(c[5:])})
+    for path in paths or (LANES,):
+        for n, c in read_rows(path, 5):
+            lanes.append({'lane': c[0], 'flavour': c[1], 'smp': c[2], 'cpu': c[3],
+                          'model': cpu_model(c[3], path, n), 'path': path,
+                          'ref': None if c[4] == '-' else c[4], 'args': ' '.join(c[5:])})
     names = [l['lane'] for l in lanes]
     for l in lanes:
         if l['ref'] and l['ref'] not in names:
-            raise TableError(f"{path}: lane {l['lane']}: unknown reference lane {l['ref']}")
+            raise TableError(f"{l['path']}: lane {l['lane']}: unknown reference lane {l['ref']}")
     return lanes
+
+
+def load_every_lane():
+    """make check's lanes and the debug kernel's (make check-debug)."""
+    return load_lanes((LANES, LANES_DEBUG))
 
 
 def load_tcg(path=TCG):
@@ -146,11 +161,60 @@ def boots(lane, tcg):
     return out
 
 
+MELTDOWN_AFFECTED = {'intel'}
+
+
+def boot_option_rule(args, cpu):
+    """What the kaiser kernel must print for kernel parameters ARGS on
+    CPU, by the rule Documentation/admin-guide/kernel-parameters.txt
+    states (written from that text, not from kaiser.c): kaiser= and pti=
+    take on, off or auto, nokaiser and nopti mean off, and the last of
+    these four counts; a missing or unknown value is warned about and
+    means auto, a value given to nokaiser or nopti is warned about and
+    ignored.  Under auto, mitigations=off (the last mitigations= counts)
+    means off, and otherwise KAISER is on exactly when the CPU is
+    affected by Meltdown."""
+    mode, by, warnings, mitigations = 'auto', None, [], 'auto'
+    for a in args.split():
+        name, eq, val = a.partition('=')
+        if name in ('kaiser', 'pti'):
+            if not eq:
+                warnings.append(f"KAISER: '{name}' needs a value (on, off or auto); using auto")
+                mode, by = 'auto', None
+            elif val in ('on', 'off', 'auto'):
+                mode, by = val, a
+            else:
+                warnings.append(f"KAISER: unknown value in '{a}' (expected on, off or auto); using auto")
+                mode, by = 'auto', None
+        elif name in ('nokaiser', 'nopti'):
+            if eq:
+                warnings.append(f"KAISER: '{name}' takes no value, ignoring '={val}'")
+            mode, by = 'off', name
+        elif name == 'mitigations':
+            mitigations = val
+    affected = cpu in MELTDOWN_AFFECTED
+    if mode in ('on', 'off'):
+        on = mode == 'on'
+        line = f"KAISER: {'enabled' if on else 'disabled'} by '{by}' on the command line"
+    elif mitigations == 'off':
+        on, line = False, 'KAISER: disabled: mitigations=off'
+    elif affected:
+        on, line = True, 'KAISER: enabled: CPU affected by Meltdown'
+    else:
+        on, line = False, 'KAISER: disabled: CPU not affected by Meltdown'
+    meltdown = ('Mitigation: KAISER' if on else 'Vulnerable') if affected else 'Not affected'
+    return {'line': line, 'flag': 'kaiser' if on else 'none', 'meltdown': meltdown,
+            'warnings': warnings}
+
+
 def load_boot_options(path=BOOT_OPTIONS):
     rows = []
-    for n, c in read_rows(path, 5):
-        rows.append({'args': '' if c[0] == '-' else c[0], 'model': cpu_model(c[1], path, n),
-                     'cpu': c[1], 'line': c[2], 'flag': c[3], 'meltdown': ' '.join(c[4:])})
+    for n, c in read_rows(path, 2):
+        args = '' if c[0] == '-' else c[0]
+        for cpu in ' '.join(c[1:]).split():
+            row = {'args': args, 'cpu': cpu, 'model': cpu_model(cpu, path, n)}
+            row.update(boot_option_rule(args, cpu))
+            rows.append(row)
     return rows
 
 
@@ -174,7 +238,7 @@ def load_pcid_lane(path=PCID_LANE, bochs=BOCHS):
 def main(argv):
     try:
         if len(argv) >= 2 and argv[1] == 'lanes':
-            lanes = load_lanes()
+            lanes = load_every_lane() if argv[2:] else load_lanes()
             if argv[2:]:
                 known = {l['lane'] for l in lanes}
                 unknown = [a for a in argv[2:] if a not in known]
@@ -185,7 +249,7 @@ def main(argv):
                 print('\t'.join([l['lane'], l['flavour'], l['smp'], l['model'],
                                  l['ref'] or '-', l['args']]))
         elif len(argv) == 3 and argv[1] == 'boots':
-            lane = [l for l in load_lanes() if l['lane'] == argv[2]]
+            lane = [l for l in load_every_lane() if l['lane'] == argv[2]]
             if not lane:
                 raise TableError(f'no lane {argv[2]} in {os.path.normpath(LANES)}')
             for b in boots(lane[0], load_tcg()):
@@ -193,7 +257,8 @@ def main(argv):
                                 ('name', 'model', 'tries', 'silence', 'limit', 'select')))
         elif len(argv) == 2 and argv[1] == 'boot-options':
             for r in load_boot_options():
-                print('\t'.join([r['args'] or '-', r['model'], r['line'], r['flag'], r['meltdown']]))
+                print('\t'.join([r['args'] or '-', r['cpu'], r['model'], r['line'], r['flag'],
+                                 r['meltdown'], '|'.join(r['warnings']) or '-']))
         elif len(argv) == 2 and argv[1] == 'pcid-lane':
             for b in load_pcid_lane():
                 print('\t'.join(b[k] for k in

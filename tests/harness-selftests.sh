@@ -92,14 +92,17 @@ T=$TMP/tables
 mkdir -p $T
 printf 'ref\tnone\t2\tintel\t-\nlane\tpti\t2\tintel\tref\tpti=on no5lvl\namd\tnone\t2\tamd\t-\n' >$T/lanes.tsv
 printf 'flaky\ttcg-fail\tTCG does it wrong\nnosmap\tcpu:-smap\t\tSMAP trouble\nonamd\tcpu:vendor=AuthenticAMD\twhy\nhangs\tretry=3\twhy\n' >$T/selftests-under-tcg.tsv
-printf -- '-\tintel\t^KAISER: enabled$\tkaiser\tMitigation: KAISER\n' >$T/boot-options.tsv
+printf -- '-\tintel amd\nkaiser=on nokaiser\tintel\npti\tamd\nmitigations=off kaiser=auto\tintel\n' >$T/boot-options.tsv
 tb() { env KAISER_TABLES=$T $S/tables.py "$@"; }
 expect 0 "tables: a lane's kernel parameters keep their spaces" "^lane	pti	2	max,vendor=GenuineIntel	ref	pti=on no5lvl$" -- tb lanes lane
 expect 1 "tables: an unknown lane is named" "no lane bogus" -- tb lanes bogus
 expect 0 "tables: a CPU change is applied to the lane's model" "^ref-GenuineIntel_-smap	max,vendor=GenuineIntel,-smap	1	.*harness.only=nosmap$" -- tb boots ref
 expect 0 "tables: a change to the lane's own model runs in the main boot" "^amd	max,vendor=AuthenticAMD	1	[0-9]+	[0-9]+	harness.exclude=hangs,nosmap$" -- tb boots amd
 expect 0 "tables: a retried test gets boots of its own" "^ref-hangs	max,vendor=GenuineIntel	3	.*harness.only=hangs harness.timeout=" -- tb boots ref
-expect 0 "tables: an empty boot option is '-'" "^-	max,vendor=GenuineIntel	" -- tb boot-options
+expect 0 "tables: an empty boot option is '-', one boot per CPU" "^-	amd	max,vendor=AuthenticAMD	KAISER: disabled: CPU not affected by Meltdown	none	Not affected	-$" -- tb boot-options
+expect 0 "tables: of kaiser= and nokaiser, the last counts" "^kaiser=on nokaiser	intel	max,vendor=GenuineIntel	KAISER: disabled by 'nokaiser' on the command line	none	Vulnerable	-$" -- tb boot-options
+expect 0 "tables: a switch without a value warns and means auto" "^pti	amd	.*	KAISER: disabled: CPU not affected by Meltdown	none	Not affected	KAISER: 'pti' needs a value \(on, off or auto\); using auto$" -- tb boot-options
+expect 0 "tables: mitigations=off turns auto off" "^mitigations=off kaiser=auto	intel	.*	KAISER: disabled: mitigations=off	none	Vulnerable	-$" -- tb boot-options
 printf 'x\tcpu=max\twhy\n' >$T/selftests-under-tcg.tsv
 expect 1 "tables: an unknown action is refused with its line" "selftests-under-tcg.tsv:1: unknown action 'cpu=max'" -- tb boots ref
 printf 'x\tnone\t2\tarm\t-\n' >$T/lanes.tsv
