@@ -54,6 +54,8 @@ done
 
 stage=$(mktemp -d "$BUILD/.initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
+# mktemp's 0700 would become the guest's /: nobody but root could use it.
+chmod 755 "$stage"
 mkdir -p "$stage"/{bin,sbin,usr/bin,proc,sys,dev,tmp,harness,selftests}
 cp "$BUSYBOX" "$stage/bin/busybox"
 for a in $("$BUSYBOX" --list); do

@@ -11,6 +11,7 @@
 #                        T alone: a failing T is a catch)
 #   # check: selftest-pcid T   (the same in Bochs, on the Ivy Bridge)
 #   # check: nmi-boot   (scripts/check-nmi-boot.sh)
+#   # check: leaks      (scripts/check-leaks.sh)
 #   # check: build      (the mutant must not build: objtool, the linker)
 #   # expect: REGEX     (in the failing boot's log and verdict, or the
 #                        build's errors)
@@ -125,6 +126,12 @@ for f in "${files[@]}"; do
 		rc=$?
 		grep -q '^not ok' "$out/nmi-boot.ktap" && rc=1
 		evidence="$out/nmi-boot.ktap $out/verdict $MUT/results/nmi-boot/*.verdict"
+		;;
+	leaks)
+		BUILD=$MUT "$TOP/scripts/check-leaks.sh" >"$out/leaks.ktap" 2>"$out/verdict"
+		rc=$?
+		grep -q '^not ok' "$out/leaks.ktap" && rc=1
+		evidence="$out/leaks.ktap $out/verdict"
 		;;
 	esac
 	# shellcheck disable=SC2086

@@ -95,7 +95,7 @@ torture() {
 	local s
 	for s in $(sed -n 's/^harness: torture for [0-9]* s on [0-9]* CPUs: stress-ng //p' "$log"); do
 		local m fail skip
-		m=$(grep -E "^# sng: stress-ng: metrc: \[[0-9]+\] $s +[0-9]+ " "$log" | head -1 | awk '{print $6}')
+		m=$(grep -E "^# sng: stress-ng: metrc: \[[0-9]+\] $s +[0-9]+ " "$log" | head -1 | awk '{print $7}')
 		fail=$(grep -E "^# sng: stress-ng: fail: .*\<$s\>" "$log" | head -1 | sed 's/^# sng: //')
 		skip=$(grep -E "^# sng: .*\<$s\>.*(skipp|not supported|not implemented)" "$log" | head -1 | sed 's/^# sng: //')
 		if [ -n "$fail" ]; then
