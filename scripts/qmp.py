@@ -67,6 +67,19 @@ def main(argv):
     if len(argv) < 3:
         print(__doc__.strip(), file=sys.stderr)
         return 2
+    every = None
+    if argv[2] == "--every":
+        try:
+            period, rest, until = float(argv[3]), argv[4:], None
+            if rest[:1] == ["--for"]:
+                until = float(rest[1])
+                rest = rest[2:]
+        except (IndexError, ValueError):
+            rest = []
+        if len(rest) != 1:
+            print(__doc__.strip(), file=sys.stderr)
+            return 2
+        every = (period, until, rest[0])
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -77,15 +90,11 @@ def main(argv):
                 print(f"qmp.py: {argv[1]}: {e}", file=sys.stderr)
                 return 2
             time.sleep(0.01)
-    if argv[2] == "--every":
-        period, rest, n, until = float(argv[3]), argv[4:], 0, None
-        if rest[:1] == ["--for"] and len(rest) > 1:
-            until = time.monotonic() + float(rest[1])
-            rest = rest[2:]
-        if len(rest) != 1:
-            print(__doc__.strip(), file=sys.stderr)
-            return 2
-        cmd = rest[0]
+    if every:
+        period, until, cmd = every
+        n = 0
+        if until is not None:
+            until += time.monotonic()
         try:
             while until is None or time.monotonic() < until:
                 send(f, cmd)

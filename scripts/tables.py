@@ -101,8 +101,9 @@ def load_lanes(paths=None):
 
 
 def load_every_lane():
-    """make check's lanes and the debug kernel's (make check-debug)."""
-    return load_lanes((LANES, LANES_DEBUG))
+    """make check's lanes and the debug kernel's (make check-debug), if
+    this directory of tables has them."""
+    return load_lanes((LANES,) + ((LANES_DEBUG,) if os.path.exists(LANES_DEBUG) else ()))
 
 
 def load_tcg(path=TCG):

@@ -176,6 +176,15 @@ expect 1 "boot: an unknown option is refused" "unknown option '--bogus'" -- $S/b
 expect 1 "boot: a bad --smp is refused" "--smp must be 1 to 4" -- $S/boot.sh --smp 9 none
 expect 1 "boot: an unknown suite is refused" "unknown suite 'nope'" -- $S/boot.sh --suite nope none
 expect 1 "boot: an absent QEMU is named" "qemu-absent not found" -- env QEMU=qemu-absent $S/boot.sh none
+expect 1 "run-torture: an unknown option is refused" "usage: .*--short" -- $S/run-torture.sh --bogus
+expect 1 "run-torture: a TORTURE_SECONDS that is not a number is refused" "TORTURE_SECONDS must be a positive number, not 'soon'" -- env TORTURE_SECONDS=soon $S/run-torture.sh
+expect 1 "run-torture: --flavour without --short is refused" "--flavour goes with --short" -- $S/run-torture.sh --flavour kaiser-debug
+expect 1 "run-torture: no torture initramfs is named" "initramfs-torture.cpio.gz \\(scripts/build-initramfs.sh --torture\\)" -- $S/run-torture.sh --short
+expect 1 "check-leaks: a count that is not a number is refused" "process counts are numbers, not 'many'" -- $S/check-leaks.sh 10 many 10
+expect 1 "check-boot-options: an unknown option is refused" "usage: .*--write-readme" -- $S/check-boot-options.sh --bogus
+expect 1 "lint: an unknown option is refused" "usage: .*--patches-only" -- $S/lint.sh --bogus
+expect 1 "build-initramfs: an unknown option is refused" "usage: .*--torture" -- $S/build-initramfs.sh --bogus
+expect 2 "qmp: --every with --for but no command is refused before connecting" "usage: qmp.py" -- $S/qmp.py /nonexistent.qmp --every 1 --for 2
 
 # --- the QEMU runner's verdicts, against a fake QEMU that writes the serial
 # log it is told to and exits as the real one would
@@ -198,6 +207,7 @@ busy) while :; do echo "# harness: running forever" >>"$log"; sleep 0.5; done ;;
 esac
 FAKE
 chmod +x $TMP/fake-qemu
+expect 1 "boot: a missing --initramfs is named" "no initramfs at /nonexistent.cpio.gz" -- env BUILD=$TMP/b QEMU=$TMP/fake-qemu $S/boot.sh --initramfs /nonexistent.cpio.gz none
 run_fake() { env BUILD=$TMP/b BOOT_PROGRESS=${BOOT_PROGRESS:-30} QEMU=$TMP/fake-qemu FAKE_MODE=$1 FAKE_LOG=$2 $S/boot.sh --name fake ${3:+--silence $3} ${4:+--timeout $4} none; }
 expect 0 "boot: guest reports success, clean log: ok" "fake: ok" -- run_fake ok $SAMPLES/clean.log
 out=$(run_fake ok $SAMPLES/clean.log 2>&1)
@@ -256,7 +266,7 @@ expect 1 "check-isolation: a log without the audit line is a problem" "no KAISER
 expect 1 "check-mutations: an unknown mutation is named" "no mutation tests/mutations/nope.patch" -- env BUILD=$TMP/b $S/check-mutations.sh nope
 for m in $TOP/tests/mutations/*.patch; do
 	n=$(basename $m .patch)
-	grep -qE '^# check: (report|report-pcid|nmi-boot|build|selftest [a-z0-9_]+|selftest-pcid [a-z0-9_]+)$' $m &&
+	grep -qE '^# check: (report|report-pcid|nmi-boot|leaks|build|selftest [a-z0-9_]+|selftest-pcid [a-z0-9_]+)$' $m &&
 		grep -q '^# expect: .' $m && grep -q '^+++ b/' $m &&
 		ok "mutation $n: names its check, the failure it expects, and a change" ||
 		nok "mutation $n: names its check, the failure it expects, and a change"
