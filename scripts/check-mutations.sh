@@ -46,9 +46,9 @@ else
 	files=("$TOP"/tests/mutations/*.patch)
 fi
 for f in "${files[@]}"; do
-	grep -qE '^# check: (report|report-pcid|nmi-boot|build|selftest [a-z0-9_]+|selftest-pcid [a-z0-9_]+)$' "$f" &&
+	grep -qE '^# check: (report|report-pcid|nmi-boot|leaks|build|selftest [a-z0-9_]+|selftest-pcid [a-z0-9_]+)$' "$f" &&
 		grep -q '^# expect: .' "$f" ||
-		die "$f: needs a '# check: report|report-pcid|nmi-boot|build|selftest T|selftest-pcid T' and a '# expect: REGEX' line"
+		die "$f: needs a '# check: report|report-pcid|nmi-boot|leaks|build|selftest T|selftest-pcid T' and a '# expect: REGEX' line"
 done
 [ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
 [ -f "$BUILD/initramfs.cpio.gz" ] || die "no initramfs (make initramfs)"
