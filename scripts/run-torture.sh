@@ -6,7 +6,7 @@
 # metrics and no failure for it; one the guest kernel cannot run is a
 # skip, never a pass.  A boot whose log the log checker finds a warning,
 # an oops or a hang in fails as a whole.  KTAP on stdout; logs in
-# build/results/torture/.
+# build/results/torture-FLAVOUR/ (torture-short-FLAVOUR/ for --short).
 #
 # Beside stress-ng run guest/stress.c's signal, timer and fork storms and
 # a loop over the LDT and signal-return selftests (see guest/init).
