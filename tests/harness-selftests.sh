@@ -306,6 +306,53 @@ else
 	nok "patch-tree tests" "quilt is not installed (scripts/install-deps.sh)"
 fi
 
+# --- the bisect check's resuming, against a stub kernel build on a tiny
+# fake series: the real check-bisect.sh, its TOP pointing at the stubs
+if command -v quilt >/dev/null; then
+	B=$TMP/bis
+	mkdir -p $B/scripts $B/src/arch/x86 $B/patches
+	cp $TOP/scripts/quiltrc $B/scripts/
+	printf '#!/bin/bash\nexit 0\n' >$B/scripts/fetch-source.sh
+	# The stub build fails where the tree has BREAK-<flavour>, and once,
+	# at the build STOP names, interrupts the check as Ctrl-C would.
+	cat >$B/scripts/build-kernel.sh <<-'STUB'
+	#!/bin/bash
+	n=$(($(cat "$STUB/count" 2>/dev/null || echo 0) + 1))
+	echo $n >"$STUB/count"
+	if [ -f "$STUB/STOP" ] && [ "$(cat "$STUB/STOP")" = $n ]; then
+		rm "$STUB/STOP"
+		kill -TERM $PPID
+		exit 1
+	fi
+	[ ! -e "$TREE/BREAK-$1" ]
+	STUB
+	chmod +x $B/scripts/*.sh
+	echo 'config FOO' >$B/src/arch/x86/Kconfig
+	echo a >$B/src/file
+	printf -- '--- a/file\n+++ b/file\n@@ -1 +1,2 @@\n a\n+b\n' >$B/patches/0001-a.patch
+	printf -- '--- a/arch/x86/Kconfig\n+++ b/arch/x86/Kconfig\n@@ -1 +1,2 @@\n config FOO\n+config KAISER\n' >$B/patches/0002-k.patch
+	printf -- '--- a/file\n+++ b/file\n@@ -1,2 +1,3 @@\n a\n b\n+c\n' >$B/patches/0003-c.patch
+	printf '0001-a.patch\n0002-k.patch\n0003-c.patch\n' >$B/patches/series
+	bis() { env STUB=$B TOP=$B BUILD=$B/build SRC=$B/src PATCHES=$B/patches LOGS=$B/logs $S/check-bisect.sh "$@"; }
+	echo 4 >$B/STOP		# the pti build after 0002, the fourth
+	expect 130 "bisect-check: an interrupted run stops" "interrupted" -- bis
+	expect 0 "bisect-check: the next run resumes and finishes the patch it stopped in" \
+		"resuming.*2 of 3 patches pushed; run 2.*after 0002-k.patch: kaiser builds.*after 0003-c.patch: none builds.*3 patches, 0 failed builds, .* in 2 run" -- \
+		bash -c "$(declare -f bis); B=$B S=$S; bis 2>&1 | tr '\n' ' '"
+	[ "$(cat $B/count)" = 10 ] && ok "bisect-check: resuming rebuilds only the patch it stopped in" ||
+		nok "bisect-check: resuming rebuilds only the patch it stopped in" "$(cat $B/count) builds, expected 10"
+	expect 0 "bisect-check: a checked series is not checked again" "checked already" -- bis
+	printf -- '--- /dev/null\n+++ b/BREAK-pti\n@@ -0,0 +1 @@\n+x\n' >>$B/patches/0003-c.patch
+	expect 1 "bisect-check: a changed patch starts it over, and a broken build names its patch" \
+		"starting over.*after 0003-c.patch: pti FAILS to build.*1 failed builds" -- \
+		bash -c "$(declare -f bis); B=$B S=$S; bis 2>&1 | tr '\n' ' '; exit \${PIPESTATUS[0]}"
+	printf -- '--- a/file\n+++ b/file\n@@ -1,2 +1,2 @@\n a\n-nothere\n+x\n' >$B/patches/0003-c.patch
+	expect 1 "bisect-check: a patch that does not apply stops it, naming the patch" \
+		"patch 3 of 3, 0003-c.patch, does not apply" -- bis
+else
+	nok "bisect-check tests" "quilt is not installed (scripts/install-deps.sh)"
+fi
+
 # --- the guest side
 # Sleep durations unique to this run, so that a concurrent run's sleeps
 # are not mistaken for ours.
