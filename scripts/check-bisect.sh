@@ -74,7 +74,6 @@ fi
 if [ $resume = 1 ]; then
 	runs=$(($(state_get runs) + 1))
 	note "resuming the bisect check of $(state_get started) ($pushed of $total patches pushed; run $runs)"
-	sed -n 's/^result //p' "$STATE"
 	sed -i "s/^runs .*/runs $runs/" "$STATE"
 	: >>"$log"
 else
@@ -117,6 +116,10 @@ build_top() {
 top=$(cd "$BT/tree" && quilt top 2>/dev/null)
 if [ $resume = 1 ] && [ -n "$top" ] && ! grep -qx "built $top" "$STATE"; then
 	sed -i "/^result after $top: /d" "$STATE"
+fi
+# What the earlier runs found, then the patch they left unfinished
+[ $resume = 1 ] && sed -n 's/^result //p' "$STATE"
+if [ $resume = 1 ] && [ -n "$top" ] && ! grep -qx "built $top" "$STATE"; then
 	build_top "$top"
 fi
 
