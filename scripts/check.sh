@@ -34,6 +34,8 @@ finish() {
 	fi
 	echo "stage times: $(IFS=,; echo "${times[*]}" | sed 's/,/, /g')"
 	echo "results: $CHECK; the test matrix: $BUILD/matrix.md"
+	# Named here, next to the count, so that the tail of a log is enough.
+	"$S/ktap.py" --failed "$CHECK" | sed 's/^/FAILED: /'
 	"$S/ktap.py" --count "$CHECK"
 	exit
 }

@@ -9,6 +9,9 @@ usage: ktap.py --user LOG     the harness's own KTAP (guest/init), printed
        ktap.py --count FILE   count the results of a (nested) KTAP document,
                               make check's: prints 'P passed, F failed,
                               S skipped'; exit status 1 if F > 0
+       ktap.py --failed FILE  name every failure --count counts, one line
+                              each: the path of suite names down to the
+                              test, '/'-separated, and its comment
 
 Output lines of --user and --kernel: NAME <tab> pass|fail|skip <tab>
 comment.  A 'Bail out!' is reported as a test named '<bail-out>' with
@@ -87,9 +90,11 @@ def indent_of(line):
 
 
 def count(lines, depth=0):
-    """Count (passed, failed, skipped) of the KTAP document at indent
-    DEPTH in LINES (a list, consumed from the front)."""
+    """Count (passed, failed, skipped, failures) of the KTAP document at
+    indent DEPTH in LINES (a list, consumed from the front); failures
+    names each failure counted, as a path of result names."""
     passed = failed = skipped = 0
+    failures = []
     plan = None
     results = 0
     children = None         # counts of the subtest just parsed, if any
@@ -112,32 +117,40 @@ def count(lines, depth=0):
             continue
         if text.startswith('Bail out!'):
             failed += 1
+            failures.append(text)
             continue
         m = RESULT.match(text)
         if not m:
             continue
         results += 1
         status, comment = m.group(2), (m.group(5) or '')
+        name = m.group(4).strip() or f'#{m.group(3)}'
         skip = comment.upper().startswith('SKIP')
-        if children is not None and sum(children):
-            p, f, s = children
+        if children is not None and sum(children[:3]):
+            p, f, s, names = children
             if status == 'not ok' and not f:
                 f = 1
+                names = [f'{name}  # {comment}' if comment else name]
+            else:
+                names = [f'{name}/{n}' for n in names]
             passed, failed, skipped = passed + p, failed + f, skipped + s
+            failures += names
         elif skip:
             skipped += 1
         elif status == 'ok':
             passed += 1
         else:
             failed += 1
+            failures.append(f'{name}  # {comment}' if comment else name)
         children = None
     if plan is not None and results < plan:
         failed += plan - results
-    return passed, failed, skipped
+        failures.append(f'{plan - results} of {plan} planned results never came')
+    return passed, failed, skipped, failures
 
 
 def main(argv):
-    if len(argv) == 3 and argv[1] == '--count':
+    if len(argv) == 3 and argv[1] in ('--count', '--failed'):
         try:
             with open(argv[2], 'rb') as f:
                 text = f.read().decode('utf-8', 'replace')
@@ -146,8 +159,12 @@ def main(argv):
             return 2
         lines = [l.rstrip('\n') for l in text.splitlines()]
         lines = [l for l in lines if not l.lstrip().startswith('#') and 'KTAP version' not in l]
-        p, f, s = count(lines)
-        print(f'{p} passed, {f} failed' + (f', {s} skipped' if s else ''))
+        p, f, s, failures = count(lines)
+        if argv[1] == '--failed':
+            for name in failures:
+                print(name)
+        else:
+            print(f'{p} passed, {f} failed' + (f', {s} skipped' if s else ''))
         return 1 if f else 0
     if len(argv) != 3 or argv[1] not in ('--user', '--kernel'):
         print(__doc__.strip(), file=sys.stderr)

@@ -84,8 +84,13 @@ not ok 4 stage-with-a-result-missing
 KTAP
 expect 1 "ktap --count: leaves once, a stage that died without results and every result a plan misses fail" \
 	"^3 passed, 3 failed, 1 skipped$" -- $S/ktap.py --count $TMP/nested.ktap
+expect 1 "ktap --failed: each failure by its path, with its comment" \
+	"^stage-one/b  # why$" -- $S/ktap.py --failed $TMP/nested.ktap
+expect 1 "ktap --failed: a result a plan misses is named under its stage" \
+	"^stage-with-a-result-missing/1 of 2 planned results never came$" -- $S/ktap.py --failed $TMP/nested.ktap
 printf 'KTAP version 1\n1..2\nok 1 a\nok 2 b # SKIP why\n' >$TMP/good.ktap
 expect 0 "ktap --count: passes and skips only: status 0" "^1 passed, 0 failed, 1 skipped$" -- $S/ktap.py --count $TMP/good.ktap
+expect 0 "ktap --failed: nothing failed, nothing named" "^$" -- $S/ktap.py --failed $TMP/good.ktap
 
 # --- the tables under tests/, read in one place
 T=$TMP/tables
