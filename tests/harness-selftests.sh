@@ -339,21 +339,31 @@ if command -v quilt >/dev/null; then
 	printf -- '--- a/file\n+++ b/file\n@@ -1,2 +1,3 @@\n a\n b\n+c\n' >$B/patches/0003-c.patch
 	printf '0001-a.patch\n0002-k.patch\n0003-c.patch\n' >$B/patches/series
 	bis() { env STUB=$B TOP=$B BUILD=$B/build SRC=$B/src PATCHES=$B/patches LOGS=$B/logs $S/check-bisect.sh "$@"; }
+	builds() { echo $(($(cat $B/count) - $1)); }
 	echo 4 >$B/STOP		# the pti build after 0002, the fourth
 	expect 130 "bisect-check: an interrupted run stops" "interrupted" -- bis
-	expect 0 "bisect-check: the next run resumes and finishes the patch it stopped in" \
-		"resuming.*2 of 3 patches pushed; run 2.*after 0002-k.patch: kaiser builds.*after 0003-c.patch: none builds.*3 patches, 0 failed builds, .* in 2 run" -- \
+	expect 0 "bisect-check: the next run goes on where the record stops, and finishes" \
+		"patches 1 to 1 of 3 are vouched for.*after 0002-k.patch: kaiser builds \(recorded .*after 0002-k.patch: pti builds \([0-9]+ s\).*after 0003-c.patch: none builds.*0 failed builds, 5 built in this run" -- \
 		bash -c "$(declare -f bis); B=$B S=$S; bis 2>&1 | tr '\n' ' '"
-	[ "$(cat $B/count)" = 10 ] && ok "bisect-check: resuming rebuilds only the patch it stopped in" ||
-		nok "bisect-check: resuming rebuilds only the patch it stopped in" "$(cat $B/count) builds, expected 10"
-	expect 0 "bisect-check: a checked series is not checked again" "checked already" -- bis
+	[ "$(builds 0)" = 9 ] && ok "bisect-check: resuming builds only what the record lacks" ||
+		nok "bisect-check: resuming builds only what the record lacks" "$(builds 0) builds, expected 9"
+	[ "$(grep -vc '^#' $B/tests/bisect-record.tsv)" = 8 ] && ok "bisect-check: the record holds the 8 builds of the series" ||
+		nok "bisect-check: the record holds the 8 builds of the series" "$(cat $B/tests/bisect-record.tsv)"
+	expect 0 "bisect-check: a checked series is not built again" "every build vouched for by the record, nothing to build" -- bis
+	[ "$(builds 0)" = 9 ] && ok "bisect-check: ... and builds nothing" || nok "bisect-check: ... and builds nothing" "$(builds 9) builds"
 	printf -- '--- /dev/null\n+++ b/BREAK-pti\n@@ -0,0 +1 @@\n+x\n' >>$B/patches/0003-c.patch
-	expect 1 "bisect-check: a changed patch starts it over, and a broken build names its patch" \
-		"starting over.*after 0003-c.patch: pti FAILS to build.*1 failed builds" -- \
+	expect 1 "bisect-check: a changed patch is built again from itself on, and a broken build is named" \
+		"patches 1 to 2 of 3 are vouched for.*after 0003-c.patch: pti FAILS to build.*1 failed builds, 3 built.*first failure: patch 3, 0003-c.patch, breaks the pti build" -- \
 		bash -c "$(declare -f bis); B=$B S=$S; bis 2>&1 | tr '\n' ' '; exit \${PIPESTATUS[0]}"
+	[ "$(builds 9)" = 3 ] && ok "bisect-check: ... with the 3 builds of that patch only" ||
+		nok "bisect-check: ... with the 3 builds of that patch only" "$(builds 9) builds"
+	[ -e $B/build/bisect/tree/BREAK-pti ] && [ "$(wc -l <$B/build/bisect/pushed)" = 3 ] &&
+		ok "bisect-check: the tree holds the changed patch" || nok "bisect-check: the tree holds the changed patch" "$(cat $B/build/bisect/pushed)"
 	printf -- '--- a/file\n+++ b/file\n@@ -1,2 +1,2 @@\n a\n-nothere\n+x\n' >$B/patches/0003-c.patch
 	expect 1 "bisect-check: a patch that does not apply stops it, naming the patch" \
 		"patch 3 of 3, 0003-c.patch, does not apply" -- bis
+	printf -- '--- a/file\n+++ b/file\n@@ -1,2 +1,3 @@\n a\n b\n+c\n' >$B/patches/0003-c.patch
+	expect 0 "bisect-check: --restart builds every step again" "0 failed builds, 8 built in this run" -- bis --restart
 else
 	nok "bisect-check tests" "quilt is not installed (scripts/install-deps.sh)"
 fi
