@@ -90,12 +90,14 @@ figures() {
 	sed -n 's/^user page tables: \([0-9]*\) pages of kernel address space.*/visible\t\1/p' "$1"
 }
 
-# bench_boot NAME FLAVOUR ARGS OUT [boot.sh options]: one boot, its figures in OUT
+# bench_boot NAME FLAVOUR ARGS OUT [boot.sh options]: one boot, its figures in OUT.
+# nokaslr: one layout for every boot, so that the same kernel gives the
+# same -icount figures (the layout builds vary the layout on purpose).
 bench_boot() {
 	local name=$1 flavour=$2 args=$3 dest=$4
 	shift 4
 	"$TOP/scripts/boot.sh" --suite bench --smp 1 --timeout 1200 --name "$name" \
-		--args "$args harness.bench_runs=$BENCH_RUNS" "$@" "$flavour" >&2 ||
+		--args "$args nokaslr harness.bench_runs=$BENCH_RUNS" "$@" "$flavour" >&2 ||
 		die "the $name benchmark boot failed (log: $LOGS/$name.log)"
 	figures "$LOGS/$name.log" 3 >"$dest"
 	grep -q . "$dest" || die "no kbench figures in $LOGS/$name.log"
@@ -139,7 +141,7 @@ if [ -z "$check" ]; then
 		mode=$1 flavour=$2 args=${3:-}
 		name=bench-bochs-$mode
 		"$TOP/scripts/boot-bochs.sh" --suite bench --model "$BOCHS_MODEL" --timeout 1800 \
-			--args "${args//_/ } harness.bench=$BOCHS_OPS harness.bench_ms=$BENCH_MS harness.bench_runs=1" \
+			--args "${args//_/ } nokaslr harness.bench=$BOCHS_OPS harness.bench_ms=$BENCH_MS harness.bench_runs=1" \
 			--name "$name" "$flavour" >&2 ||
 			die "the Bochs $mode benchmark boot failed (log: $LOGS/$name.log)"
 		figures "$LOGS/$name.log" 5 | grep -v '^visible\|^mem:' >"$out/bochs/$mode.tsv"

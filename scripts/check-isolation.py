@@ -25,7 +25,10 @@ this one must find the audit's frames plus the process's own LDT.
                       image outside the entry text is mapped
   --expect any        just report (PTI, for comparison)
   --boot-log FILE     the guest's console log: when it has KAISER's
-                      audit line, the frame counts must agree
+                      audit line, the frame counts must agree; its
+                      'kernel text:' line (guest/init's report) says
+                      where KASLR put the kernel, which moves every
+                      symbol of the System.map by the same slide
 
 Prints one line per region and a verdict line; exits 1 when the
 expectation does not hold, 2 on a usage or QMP problem.
@@ -50,6 +53,11 @@ ESPFIX_BASE = 0xFFFFFF0000000000
 P4D_SIZE = 1 << 39
 VSYSCALL = 0xFFFFFFFFFF600000
 MODULES = (0xFFFFFFFFA0000000, 0xFFFFFFFFFF000000)
+# The regions whose place no KASLR secret decides: a probe that finds a
+# page there learns nothing of where the kernel image, the direct map,
+# vmalloc or the modules are.  (The CPU entry areas are drawn at random
+# in their slot with KASLR, independently of the rest.)
+KASLR_FREE = {"CPU entry area", "espfix", "LDT", "vsyscall page"}
 
 
 def parse_cpus(text):
@@ -83,6 +91,16 @@ def symbols(path):
     if missing:
         sys.exit(f"check-isolation: {path} lacks {', '.join(sorted(missing))}")
     return syms
+
+
+def kaslr_slide(log, syms):
+    """How far KASLR moved the kernel from its System.map addresses: the
+    report's 'kernel text: ADDR' against _text; 0 without the line."""
+    if not log:
+        return 0
+    with open(log, errors="replace") as f:
+        m = re.search(r"^kernel text: ([0-9a-f]{16})$", f.read(), re.M)
+    return int(m.group(1), 16) - syms["_text"] if m else 0
 
 
 def walk(read_page, cr3, levels):
@@ -160,6 +178,10 @@ def main():
     ap.add_argument("--tries", type=int, default=200)
     opts = ap.parse_args()
     syms = symbols(opts.system_map)
+    slide = kaslr_slide(opts.boot_log, syms)
+    syms = {name: addr + slide for name, addr in syms.items()}
+    print(f"  kernel text at {syms['_text']:#x}: "
+          + (f"KASLR moved it by {slide:#x}" if slide else "where System.map has it"))
 
     try:
         qmp = connect(opts.qmp)
@@ -214,6 +236,9 @@ def main():
     outside = sum(n for allowed, n, _ in regions.values() if not allowed)
     print(f"  {len(frames)} kernel pages visible to user space (page frames), "
           f"{pages} pages of kernel address space mapped, {outside} outside the allowlist")
+    placed = sum(n for name, (_, n, _) in regions.items() if name not in KASLR_FREE)
+    print(f"  {placed} of those pages at addresses that tell where KASLR put the kernel: "
+          f"{', '.join(sorted(set(regions) - KASLR_FREE)) or 'none'}")
 
     problems = []
     if opts.expect == "isolated":

@@ -266,6 +266,12 @@ p = m.compare_audit(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])); print(p); 
 expect 0 "check-isolation: the audit's frames plus the LDT's agree" "" -- audit $TMP/audit.log 38 1
 expect 1 "check-isolation: one frame more than the audit saw is a problem" "39 frames visible here, but the audit's 37 plus 1 of LDT make 38" -- audit $TMP/audit.log 39 1
 expect 1 "check-isolation: a log without the audit line is a problem" "no KAISER audit line" -- audit $SAMPLES/clean.log 38 1
+slide() { python3 -c "import sys; sys.path.insert(0, '$S'); import importlib.util as u
+s = u.spec_from_file_location('ci', '$S/check-isolation.py'); m = u.module_from_spec(s); s.loader.exec_module(m)
+print(hex(m.kaslr_slide(sys.argv[1], {'_text': 0xffffffff81000000})))" "$@"; }
+printf 'cpus: 2\nkernel text: ffffffff9b200000\nharness: spinning\n' >$TMP/kaslr.log
+expect 0 "check-isolation: the report's kernel text line gives KASLR's slide" "^0x1a200000$" -- slide $TMP/kaslr.log
+expect 0 "check-isolation: no kernel text line, no slide" "^0x0$" -- slide $SAMPLES/clean.log
 
 # --- the mutation runner: what it refuses before building anything
 expect 1 "check-mutations: an unknown mutation is named" "no mutation tests/mutations/nope.patch" -- env BUILD=$TMP/b $S/check-mutations.sh nope
