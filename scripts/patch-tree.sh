@@ -36,15 +36,30 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
 fi
 
 export QUILTRC=$TOP/scripts/quiltrc
+# A digest of the files the applied patches touch, as they are now:
+# taken when the series is applied, it tells later whether anyone has
+# edited the tree since.
+touched_state() {
+	(
+		cd "$TREE"
+		find .pc -mindepth 2 -type f ! -name '.*' | sed 's|^\.pc/[^/]*/||' | sort -u |
+			while read -r f; do sha256sum "$f" 2>/dev/null || echo "absent $f"; done
+	) | sha256sum | cut -d' ' -f1
+}
+APPLIED=$TREE/.series-applied-state
 # Someone may be working in the tree with quilt: refuse to throw away
-# edits that are not yet refreshed into patches/.
-if [ -d "$TREE/.pc" ] && [ -n "$(cd "$TREE" && quilt diff -z 2>/dev/null)" ]; then
+# edits that are not yet refreshed into patches/.  quilt diff -z holds
+# the files against the top patch as patches/ has it now, so a tree left
+# as it was applied is no one's work, whatever it says: the patches
+# changed under it (a git pull), not the tree.
+if [ -d "$TREE/.pc" ] && [ "$(cat "$APPLIED" 2>/dev/null)" != "$(touched_state)" ] &&
+   [ -n "$(cd "$TREE" && quilt diff -z 2>/dev/null)" ]; then
 	top=$(cd "$TREE" && quilt top 2>/dev/null || echo '?')
 	die "$TREE has edits not refreshed into patches/$top: run 'quilt refresh' there (or 'quilt diff -z' to see them) first"
 fi
 
 note "applying patches/series to $TREE"
-rm -f "$STAMP"
+rm -f "$STAMP" "$APPLIED"
 mkdir -p "$TREE"
 # Copy changed files only, by content, and let them take the current time
 # so that make rebuilds whatever a previous series had touched.
@@ -64,5 +79,6 @@ for p in $(series_patches); do
 		die "patch $n, patches/$p, applies only with an offset or fuzz: rebase it (quilt push; quilt refresh)"
 	fi
 done
+touched_state >"$APPLIED"
 echo "$want" >"$STAMP"
 note "applied $n patches"

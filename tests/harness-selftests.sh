@@ -307,6 +307,11 @@ if command -v quilt >/dev/null; then
 	expect 1 "patch-tree: a patch that does not apply stops the build, naming it" "patch 2, patches/0003-bad.patch, does not apply" -- pt
 	printf '0001-good.patch\n' >$P/patches/series
 	expect 0 "patch-tree: back to a good series" "" -- pt
+	# A git pull: a patch changes under a tree nobody edited
+	sed -i 's/^+eleven$/+ELEVEN/' $P/patches/0001-good.patch
+	expect 0 "patch-tree: a patch changed under a tree nobody edited is applied anew" "" -- pt
+	grep -qx ELEVEN $P/tree/file && ok "patch-tree: ... and the tree has the new patch" ||
+		nok "patch-tree: ... and the tree has the new patch" "$(sed -n 11p $P/tree/file)"
 	(cd $P/tree && QUILTRC=$TOP/scripts/quiltrc quilt add file >/dev/null 2>&1; echo unrefreshed >>file)
 	echo "# touch" >>$P/patches/series
 	expect 1 "patch-tree: refuses to discard unrefreshed quilt edits" "not refreshed" -- pt
@@ -344,7 +349,9 @@ if command -v quilt >/dev/null; then
 	printf -- '--- a/arch/x86/Kconfig\n+++ b/arch/x86/Kconfig\n@@ -1 +1,2 @@\n config FOO\n+config KAISER\n' >$B/patches/0002-k.patch
 	printf -- '--- a/file\n+++ b/file\n@@ -1,2 +1,3 @@\n a\n b\n+c\n' >$B/patches/0003-c.patch
 	printf '0001-a.patch\n0002-k.patch\n0003-c.patch\n' >$B/patches/series
-	bis() { env STUB=$B TOP=$B BUILD=$B/build SRC=$B/src PATCHES=$B/patches LOGS=$B/logs $S/check-bisect.sh "$@"; }
+	# A run of its own, as from a shell: make check's lock, inherited, would
+	# leave it without its own Ctrl-C handling.
+	bis() { env -u KAISER_HARNESS_LOCK STUB=$B TOP=$B BUILD=$B/build SRC=$B/src PATCHES=$B/patches LOGS=$B/logs $S/check-bisect.sh "$@"; }
 	builds() { echo $(($(cat $B/count) - $1)); }
 	echo 4 >$B/STOP		# the pti build after 0002, the fourth
 	expect 130 "bisect-check: an interrupted run stops" "interrupted" -- bis
