@@ -24,6 +24,9 @@ this one must find the audit's frames plus the process's own LDT.
   --expect whole      no isolation: CR3 is the kernel PGD and the kernel
                       image outside the entry text is mapped
   --expect any        just report (PTI, for comparison)
+  --map-out FILE      write what was found, for scripts/kaslr-moves.py:
+                      a '# slide ADDR' line, then 'ADDR SIZE REGION' per
+                      leaf (espfix left out: its slot is fixed)
   --boot-log FILE     the guest's console log: when it has KAISER's
                       audit line, the frame counts must agree; its
                       'kernel text:' line (guest/init's report) says
@@ -175,6 +178,7 @@ def main():
     ap.add_argument("--system-map", required=True)
     ap.add_argument("--expect", required=True, choices=["isolated", "whole", "any"])
     ap.add_argument("--boot-log")
+    ap.add_argument("--map-out")
     ap.add_argument("--tries", type=int, default=200)
     opts = ap.parse_args()
     syms = symbols(opts.system_map)
@@ -215,9 +219,11 @@ def main():
         return 2
     try:
         levels = 5 if cpu["cr4"] & (1 << 12) else 4
-        regions, pages, frames = {}, 0, set()
+        regions, pages, frames, leaves = {}, 0, set(), []
         for va, size, phys in walk(read_page, cpu["cr3"], levels):
             name, allowed = classify(va, syms, levels)
+            if name != "espfix":
+                leaves.append(f"{va:#x} {size:#x} {name}")
             r = regions.setdefault(name, [allowed, 0, set()])
             leaf = range(phys // PAGE, (phys + size) // PAGE)
             r[1] += size // PAGE
@@ -227,6 +233,9 @@ def main():
     finally:
         send(qmp, "cont")
 
+    if opts.map_out:
+        with open(opts.map_out, "w") as f:
+            f.write(f"# slide {slide:#x}\n" + "".join(l + "\n" for l in leaves))
     shadow = bool(cpu["cr3"] & SHADOW_BIT)
     print(f"CR3 {cpu['cr3']:#x} while in user mode ({'second' if shadow else 'first'} "
           f"page of the PGD), {levels}-level paging, {len(cache)} table pages read")

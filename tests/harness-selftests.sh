@@ -266,6 +266,16 @@ p = m.compare_audit(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])); print(p); 
 expect 0 "check-isolation: the audit's frames plus the LDT's agree" "" -- audit $TMP/audit.log 38 1
 expect 1 "check-isolation: one frame more than the audit saw is a problem" "39 frames visible here, but the audit's 37 plus 1 of LDT make 38" -- audit $TMP/audit.log 39 1
 expect 1 "check-isolation: a log without the audit line is a problem" "no KAISER audit line" -- audit $SAMPLES/clean.log 38 1
+# --- two boots' user tables held against each other: what moved with the image
+printf '# slide 0x1000000\n0xfffffe0000001000 0x1000 CPU entry area\n0xffffffff82000000 0x2000 entry text\n0xffffffffff600000 0x1000 vsyscall page\n' >$TMP/moves1.map
+printf '# slide 0x3200000\n0xfffffe0000abc000 0x1000 CPU entry area\n0xffffffff84200000 0x2000 entry text\n0xffffffffff600000 0x1000 vsyscall page\n' >$TMP/moves2.map
+expect 0 "kaslr-moves: the entry text moved with the image, allowed; the rest stayed or went elsewhere" \
+	"ok: 2 pages moved with the image \(entry text: 2\), 1 stayed, 1 moved elsewhere" -- \
+	$S/kaslr-moves.py --allow "entry text" $TMP/moves1.map $TMP/moves2.map
+expect 1 "kaslr-moves: a page that moves with the image and is not allowed to fails" \
+	"FAIL: 2 pages moved with the image.*not allowed to: entry text" -- $S/kaslr-moves.py $TMP/moves1.map $TMP/moves2.map
+expect 2 "kaslr-moves: two boots with one slide tell nothing" "nothing to tell" -- \
+	$S/kaslr-moves.py $TMP/moves1.map $TMP/moves1.map
 slide() { python3 -c "import sys; sys.path.insert(0, '$S'); import importlib.util as u
 s = u.spec_from_file_location('ci', '$S/check-isolation.py'); m = u.module_from_spec(s); s.loader.exec_module(m)
 print(hex(m.kaslr_slide(sys.argv[1], {'_text': 0xffffffff81000000})))" "$@"; }
