@@ -13,6 +13,8 @@
 #   # check: nmi-boot   (scripts/check-nmi-boot.sh)
 #   # check: leaks      (scripts/check-leaks.sh)
 #   # check: build      (the mutant must not build: objtool, the linker)
+#   # check: shadow-relocs   (scripts/check-shadow-relocs.py on the mutant's
+#                        build: KASLR-rewritten bytes in the trampoline page)
 #   # expect: REGEX     (in the failing boot's log and verdict, or the
 #                        build's errors)
 #   # flavour: F        (optional; default kaiser, e.g. kaiser-hardened)
@@ -46,9 +48,9 @@ else
 	files=("$TOP"/tests/mutations/*.patch)
 fi
 for f in "${files[@]}"; do
-	grep -qE '^# check: (report|report-pcid|nmi-boot|leaks|build|selftest [a-z0-9_]+|selftest-pcid [a-z0-9_]+)$' "$f" &&
+	grep -qE '^# check: (report|report-pcid|nmi-boot|leaks|build|shadow-relocs|selftest [a-z0-9_]+|selftest-pcid [a-z0-9_]+)$' "$f" &&
 		grep -q '^# expect: .' "$f" ||
-		die "$f: needs a '# check: report|report-pcid|nmi-boot|leaks|build|selftest T|selftest-pcid T' and a '# expect: REGEX' line"
+		die "$f: needs a '# check: report|report-pcid|nmi-boot|leaks|build|shadow-relocs|selftest T|selftest-pcid T' and a '# expect: REGEX' line"
 done
 [ -f "$TREE/.series-stamp" ] || die "no patched tree in $TREE (run scripts/patch-tree.sh)"
 [ -f "$BUILD/initramfs.cpio.gz" ] || die "no initramfs (make initramfs)"
@@ -126,6 +128,11 @@ for f in "${files[@]}"; do
 		rc=$?
 		grep -q '^not ok' "$out/nmi-boot.ktap" && rc=1
 		evidence="$out/nmi-boot.ktap $out/verdict $MUT/results/nmi-boot/*.verdict"
+		;;
+	shadow-relocs)
+		python3 "$TOP/scripts/check-shadow-relocs.py" "$MUT/obj-$flavour" >"$out/shadow-relocs.log" 2>&1
+		rc=$?
+		evidence="$out/shadow-relocs.log"
 		;;
 	leaks)
 		BUILD=$MUT "$TOP/scripts/check-leaks.sh" >"$out/leaks.ktap" 2>"$out/verdict"

@@ -67,6 +67,11 @@ done
 step kaiser-without-pti "the kaiser flavour has no PTI: CONFIG_PAGE_TABLE_ISOLATION off, pti.c not compiled" \
 	bash -c "! grep -qs '^CONFIG_PAGE_TABLE_ISOLATION=y' '$BUILD/obj-kaiser/.config' &&
 		[ ! -e '$BUILD/obj-kaiser/arch/x86/mm/pti.o' ]"
+# What a Meltdown read through the user tables could learn of KASLR from
+# the code they map: nothing, from the SYSCALL trampoline's page.
+step shadow-relocs "nothing that KASLR rewrites at boot is in the SYSCALL trampoline's page" \
+	python3 "$S/check-shadow-relocs.py" "$BUILD/obj-kaiser"
+tail -1 "$RESULTS/shadow-relocs.log" | sed 's/^check-shadow-relocs: [a-zA-Z]*: /shadow-relocs: /'
 stage kconfig "$S/check-kconfig.sh"
 step initramfs "the initramfs with the x86 selftests builds" "$S/build-initramfs.sh" || finish
 step initramfs-torture "the torture initramfs (the same, and stress-ng) builds" \

@@ -266,6 +266,21 @@ p = m.compare_audit(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])); print(p); 
 expect 0 "check-isolation: the audit's frames plus the LDT's agree" "" -- audit $TMP/audit.log 38 1
 expect 1 "check-isolation: one frame more than the audit saw is a problem" "39 frames visible here, but the audit's 37 plus 1 of LDT make 38" -- audit $TMP/audit.log 39 1
 expect 1 "check-isolation: a log without the audit line is a problem" "no KAISER audit line" -- audit $SAMPLES/clean.log 38 1
+# --- what KASLR rewrites in the code the user tables map: a fake relocs tool
+R=$TMP/relocs-obj
+mkdir -p $R/arch/x86/tools
+touch $R/vmlinux
+printf 'ffffffff81000000 T __entry_text_start\nffffffff81000000 T kaiser_entry_SYSCALL_64\nffffffff81000080 T __kaiser_syscall_trampoline_end\nffffffff81003000 T __entry_text_end\n' >$R/System.map
+printf '#!/bin/sh\nprintf "\\t.long 0x00000000\\n\\t.long 0x81000100\\n\\t.long 0x81000200\\n\\t.long 0x81200000\\n"\n' >$R/arch/x86/tools/relocs
+chmod +x $R/arch/x86/tools/relocs
+expect 0 "check-shadow-relocs: none in the trampoline, the entry text's counted" \
+	"ok: 0 in the SYSCALL trampoline's page .*, 2 in the rest of the entry text" -- $S/check-shadow-relocs.py $R
+printf '#!/bin/sh\nprintf "\\t.long 0x00000000\\n\\t.long 0x81000040\\n"\n' >$R/arch/x86/tools/relocs
+expect 1 "check-shadow-relocs: one in the trampoline fails, named" \
+	"kaiser_entry_SYSCALL_64\+0x40.*FAIL: 1 in the SYSCALL trampoline" -- \
+	bash -c "$S/check-shadow-relocs.py $R | tr '\n' ' '; exit \${PIPESTATUS[0]}"
+expect 2 "check-shadow-relocs: no kernel built, said so" "no .*relocs" -- $S/check-shadow-relocs.py $TMP/nowhere
+
 # --- two boots' user tables held against each other: what moved with the image
 printf '# slide 0x1000000\n0xfffffe0000001000 0x1000 CPU entry area\n0xffffffff82000000 0x2000 entry text\n0xffffffffff600000 0x1000 vsyscall page\n' >$TMP/moves1.map
 printf '# slide 0x3200000\n0xfffffe0000abc000 0x1000 CPU entry area\n0xffffffff84200000 0x2000 entry text\n0xffffffffff600000 0x1000 vsyscall page\n' >$TMP/moves2.map
@@ -287,7 +302,7 @@ expect 0 "check-isolation: no kernel text line, no slide" "^0x0$" -- slide $SAMP
 expect 1 "check-mutations: an unknown mutation is named" "no mutation tests/mutations/nope.patch" -- env BUILD=$TMP/b $S/check-mutations.sh nope
 for m in $TOP/tests/mutations/*.patch; do
 	n=$(basename $m .patch)
-	grep -qE '^# check: (report|report-pcid|nmi-boot|leaks|build|selftest [a-z0-9_]+|selftest-pcid [a-z0-9_]+)$' $m &&
+	grep -qE '^# check: (report|report-pcid|nmi-boot|leaks|build|shadow-relocs|selftest [a-z0-9_]+|selftest-pcid [a-z0-9_]+)$' $m &&
 		grep -q '^# expect: .' $m && grep -q '^+++ b/' $m &&
 		ok "mutation $n: names its check, the failure it expects, and a change" ||
 		nok "mutation $n: names its check, the failure it expects, and a change"
