@@ -81,7 +81,7 @@ for l in lines[start:]:
 visible = next((l for l in lines if l.startswith("| kernel pages visible")), None)
 if visible:
     cells = [c.strip() for c in visible.strip("|").split("|")]
-    vis = f"{cells[3]} kernel pages visible to user space under kaiser=on, against {cells[2]} under pti=on (1 vCPU, make bench)"
+    vis = f"{cells[3]} under kaiser=on, {cells[2]} under pti=on"
 else:
     vis = "(no make bench figure of the visible pages)"
 pkg, ver = base.split(" sha256")[0].split()[:2]
