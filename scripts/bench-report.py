@@ -37,12 +37,6 @@ WHAT_OP = {
     "user_interrupt": "instructions lost to one timer interrupt taken from user mode",
 }
 CSV_HEADER = ["operation", "flavour", "ns_per_op", "ratio_to_none"]
-# KAISER's getppid round trip must cost no more than PTI's (the KASLR
-# issue's goal): the SYSCALL trampoline leaves its per-CPU alias through
-# an IRET frame built once in per-CPU data, not on each entry (0023),
-# and the exit's CR3 switch is shorter than PTI's.  Before 0023 it cost
-# +5.5 (2026-12-01) and +3.0 (2026-12-06) over PTI.  No allowance but
-# the measured noise.
 # A kernel built with isolation allocates every process an 8 KiB PGD,
 # booted with isolation or not, as upstream PTI does; fork_exit pays for
 # it in kaiser-off.  pti=off paid the same: on 2026-12-01, 30 ms
@@ -333,6 +327,8 @@ def main():
         checks.append((not missing, "bench: a figure for every operation in every mode" +
                        (f"; missing: {', '.join(missing)}" if missing else "")))
         if "getppid" in q.ops():
+            # KAISER's round trip costs no more than PTI's (the KASLR
+            # issue's goal), with no allowance but the measured noise.
             k = q.get("kaiser", "getppid")[0] - q.get("pti", "getppid")[0]
             n = q.noise("kaiser", "pti", "getppid")
             checks.append((k <= n, f"bench: getppid: kaiser {k:+.1f} over pti, at most "
