@@ -6,8 +6,9 @@ guest should be in the 'spin' suite, a user-mode busy loop), stops the VM
 at a moment when a vCPU executes user code (CPL 3), reads that vCPU's CR3
 and, through physical memory reads, walks the kernel half of the page
 tables behind it.  Every mapped page is sorted into the regions of
-DESIGN.md's allowlist (entry text, CPU entry area, espfix, LDT, vsyscall
-page) or found outside it.  The VM is resumed afterwards.
+DESIGN.md's allowlist (the entry text's alias in the fixmap, CPU entry
+area, espfix, LDT, vsyscall page) or found outside it.  The VM is resumed
+afterwards.
 
 It counts what the kernel's boot audit counts, by the same definition:
 "kernel pages visible to user space" are the distinct page frames the
@@ -18,11 +19,13 @@ times).  With --boot-log, the two walks are held against each other:
 this one must find the audit's frames plus the process's own LDT.
 
   --expect isolated   KAISER: CR3 selects the shadow (bit 12 set), the
-                      entry text and the process's LDT (guest/spin.c
-                      installs one) are mapped, nothing outside the
-                      allowlist
+                      entry text's alias and the process's LDT
+                      (guest/spin.c installs one) are mapped, nothing
+                      outside the allowlist, and nothing at an address
+                      KASLR chose (the image, the modules, the direct
+                      map, vmalloc, vmemmap)
   --expect whole      no isolation: CR3 is the kernel PGD and the kernel
-                      image outside the entry text is mapped
+                      image is mapped
   --expect any        just report (PTI, for comparison)
   --map-out FILE      write what was found, for scripts/kaslr-moves.py:
                       a '# slide ADDR' line, then 'ADDR SIZE REGION' per
@@ -55,12 +58,15 @@ CEA_BASE = 0xFFFFFE0000000000
 ESPFIX_BASE = 0xFFFFFF0000000000
 P4D_SIZE = 1 << 39
 VSYSCALL = 0xFFFFFFFFFF600000
+# The fixmap's two PMDs (arch/x86/include/asm/fixmap.h), where KAISER
+# runs the entry text from (kaiser_alias_entry_text())
+FIXMAP = (0xFFFFFFFFFF400000, 0xFFFFFFFFFF800000)
 MODULES = (0xFFFFFFFFA0000000, 0xFFFFFFFFFF000000)
 # The regions whose place no KASLR secret decides: a probe that finds a
 # page there learns nothing of where the kernel image, the direct map,
 # vmalloc or the modules are.  (The CPU entry areas are drawn at random
 # in their slot with KASLR, independently of the rest.)
-KASLR_FREE = {"CPU entry area", "espfix", "LDT", "vsyscall page"}
+KASLR_FREE = {"entry text alias", "CPU entry area", "espfix", "LDT", "vsyscall page"}
 
 
 def parse_cpus(text):
@@ -139,8 +145,6 @@ def classify(va, syms, levels):
     # LDT_PGD_ENTRY is -240 with either paging depth
     ldt = (-240 << (48 if levels == 5 else 39)) & 0xFFFFFFFFFFFFFFFF
     ldt_size = 1 << (48 if levels == 5 else 39)
-    if syms["__entry_text_start"] <= va < syms["__entry_text_end"]:
-        return "entry text", True
     if CEA_BASE <= va < CEA_BASE + P4D_SIZE:
         return "CPU entry area", True
     if ESPFIX_BASE <= va < ESPFIX_BASE + P4D_SIZE:
@@ -149,8 +153,12 @@ def classify(va, syms, levels):
         return "LDT", True
     if va & ~(PAGE - 1) == VSYSCALL:
         return "vsyscall page", True
+    if FIXMAP[0] <= va < FIXMAP[1]:
+        return "entry text alias", True
+    if syms["__entry_text_start"] <= va < syms["__entry_text_end"]:
+        return "entry text (the image's)", False
     if syms["_text"] <= va < syms["_end"]:
-        return "kernel image outside the entry text", False
+        return "kernel image", False
     if MODULES[0] <= va < MODULES[1]:
         return "module space", False
     return "direct map, vmalloc or other kernel memory", False
@@ -255,8 +263,10 @@ def main():
             problems.append("user code runs on the kernel PGD, not the shadow")
         if outside:
             problems.append(f"{outside} pages mapped outside the allowlist")
-        if "entry text" not in regions:
-            problems.append("the entry text is not mapped")
+        if placed:
+            problems.append(f"{placed} pages at addresses KASLR chose")
+        if "entry text alias" not in regions:
+            problems.append("the entry text's alias is not mapped")
         if "LDT" not in regions:
             problems.append("the LDT of the spinning process is not mapped")
         if opts.boot_log:
@@ -265,7 +275,7 @@ def main():
     elif opts.expect == "whole":
         if shadow:
             problems.append("CR3 has the shadow bit set")
-        if "kernel image outside the entry text" not in regions:
+        if "kernel image" not in regions:
             problems.append("the kernel image is not mapped")
     if problems:
         print("check-isolation: FAIL: " + "; ".join(problems))

@@ -11,11 +11,14 @@ vmlinux), and the ranges from System.map:
   __kaiser_syscall_trampoline_end), which every CPU entry area aliases:
   it must have none;
 
-  the rest of the entry text, which the user tables still map at its
-  place in the image (so that its address tells KASLR's choice anyway):
-  counted, for the step that moves it to an alias.
+  the rest of the entry text, which KAISER runs from a copy in the fixmap
+  that the user tables map: it may have only the displacements into
+  __per_cpu_offset[] (paranoid_entry's GET_PERCPU_BASE), which the boot
+  code that makes the copy points at a fixed window of the array
+  (kaiser_relocate_entry_text(); it stops the boot at any other).
 
-Exit 1 if the trampoline has any, 2 on a missing file or symbol.
+Exit 1 if the trampoline has any, or the rest another, 2 on a missing
+file or symbol.
 
 usage: check-shadow-relocs.py OBJDIR    (build/obj-kaiser)
 """
@@ -38,6 +41,23 @@ def symbols(path, names):
     return syms
 
 
+def read_vmlinux(path, addr, size):
+    """size bytes at link-time address addr, through the section headers."""
+    with open(path, "rb") as f:
+        elf = f.read()
+    shoff = int.from_bytes(elf[0x28:0x30], "little")
+    shentsize = int.from_bytes(elf[0x3A:0x3C], "little")
+    shnum = int.from_bytes(elf[0x3C:0x3E], "little")
+    for i in range(shnum):
+        sh = elf[shoff + i * shentsize:shoff + (i + 1) * shentsize]
+        sh_type = int.from_bytes(sh[4:8], "little")
+        sh_addr, sh_offset, sh_size = (int.from_bytes(sh[o:o + 8], "little")
+                                       for o in (0x10, 0x18, 0x20))
+        if sh_type == 1 and sh_addr <= addr < sh_addr + sh_size:
+            return elf[sh_offset + addr - sh_addr:sh_offset + addr - sh_addr + size]
+    sys.exit(f"check-shadow-relocs: no section of {path} holds {addr:#x}")
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__.strip(), file=sys.stderr)
@@ -51,7 +71,10 @@ def main():
             return 2
     syms = symbols(os.path.join(obj, "System.map"),
                    ["kaiser_entry_SYSCALL_64", "__kaiser_syscall_trampoline_end",
-                    "__entry_text_start", "__entry_text_end"])
+                    "__entry_text_start", "__entry_text_end", "__per_cpu_offset"])
+    with open(os.path.join(obj, ".config")) as f:
+        m = re.search(r"^CONFIG_NR_CPUS=(\d+)$", f.read(), re.M)
+    percpu = (syms["__per_cpu_offset"], syms["__per_cpu_offset"] + 8 * int(m.group(1) if m else 1))
     out = subprocess.run([tool, "--text", vmlinux], capture_output=True, text=True)
     if out.returncode:
         print(f"check-shadow-relocs: {tool} failed: {out.stderr.strip()}")
@@ -71,10 +94,19 @@ def main():
           f"{len(in_tramp) + len(in_entry)}")
     for p in in_tramp:
         print(f"  {p:#x}: kaiser_entry_SYSCALL_64+{p - tramp[0]:#x}")
+    other = []
+    for p in in_entry:
+        value = int.from_bytes(read_vmlinux(vmlinux, p, 4), "little", signed=True)
+        value &= 0xFFFFFFFFFFFFFFFF
+        known = percpu[0] <= value < percpu[1]
+        print(f"  {p:#x}: __entry_text_start+{p - entry[0]:#x} holds {value:#x}"
+              + (" (__per_cpu_offset[], rewritten for the alias)" if known else ""))
+        if not known:
+            other.append(p)
     summary = (f"{len(in_tramp)} in the SYSCALL trampoline's page (aliased in every CPU entry "
-               f"area), {len(in_entry)} in the rest of the entry text (mapped at the image's "
-               f"address)")
-    if in_tramp:
+               f"area), {len(in_entry)} in the rest of the entry text (copied to the fixmap), "
+               f"{len(in_entry) - len(other)} of them into __per_cpu_offset[]")
+    if in_tramp or other:
         print(f"check-shadow-relocs: FAIL: {summary}")
         return 1
     print(f"check-shadow-relocs: ok: {summary}")

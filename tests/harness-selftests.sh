@@ -267,14 +267,22 @@ expect 0 "check-isolation: the audit's frames plus the LDT's agree" "" -- audit 
 expect 1 "check-isolation: one frame more than the audit saw is a problem" "39 frames visible here, but the audit's 37 plus 1 of LDT make 38" -- audit $TMP/audit.log 39 1
 expect 1 "check-isolation: a log without the audit line is a problem" "no KAISER audit line" -- audit $SAMPLES/clean.log 38 1
 # --- what KASLR rewrites in the code the user tables map: a fake relocs tool
+# and a fake vmlinux whose entry text holds, at +0x100, a displacement into
+# __per_cpu_offset[] and, at +0x200, some other address in the image
 R=$TMP/relocs-obj
 mkdir -p $R/arch/x86/tools
-touch $R/vmlinux
-printf 'ffffffff81000000 T __entry_text_start\nffffffff81000000 T kaiser_entry_SYSCALL_64\nffffffff81000080 T __kaiser_syscall_trampoline_end\nffffffff81003000 T __entry_text_end\n' >$R/System.map
-printf '#!/bin/sh\nprintf "\\t.long 0x00000000\\n\\t.long 0x81000100\\n\\t.long 0x81000200\\n\\t.long 0x81200000\\n"\n' >$R/arch/x86/tools/relocs
+printf 'CONFIG_NR_CPUS=8\n' >$R/.config
+printf '.text\n.fill 0x100,1,0xcc\n.long 0x81800008\n.fill 0xfc,1,0xcc\n.long 0x81234567\n' |
+	as -o $R/vmlinux.o - && ld -e 0 -Ttext=0xffffffff81000000 -o $R/vmlinux $R/vmlinux.o
+printf 'ffffffff81000000 T __entry_text_start\nffffffff81000000 T kaiser_entry_SYSCALL_64\nffffffff81000080 T __kaiser_syscall_trampoline_end\nffffffff81003000 T __entry_text_end\nffffffff81800000 D __per_cpu_offset\n' >$R/System.map
+printf '#!/bin/sh\nprintf "\\t.long 0x00000000\\n\\t.long 0x81000100\\n\\t.long 0x81200000\\n"\n' >$R/arch/x86/tools/relocs
 chmod +x $R/arch/x86/tools/relocs
-expect 0 "check-shadow-relocs: none in the trampoline, the entry text's counted" \
-	"ok: 0 in the SYSCALL trampoline's page .*, 2 in the rest of the entry text" -- $S/check-shadow-relocs.py $R
+expect 0 "check-shadow-relocs: none in the trampoline, one into __per_cpu_offset in the rest" \
+	"ok: 0 in the SYSCALL trampoline's page .*, 1 in the rest of the entry text .*, 1 of them into __per_cpu_offset" -- $S/check-shadow-relocs.py $R
+printf '#!/bin/sh\nprintf "\\t.long 0x00000000\\n\\t.long 0x81000100\\n\\t.long 0x81000200\\n"\n' >$R/arch/x86/tools/relocs
+expect 1 "check-shadow-relocs: another address in the rest of the entry text fails, named" \
+	"holds 0xffffffff81234567 .*FAIL: 0 in the SYSCALL trampoline's page .*, 2 in the rest .*, 1 of them into __per_cpu_offset" -- \
+	bash -c "$S/check-shadow-relocs.py $R | tr '\\n' ' '; exit \${PIPESTATUS[0]}"
 printf '#!/bin/sh\nprintf "\\t.long 0x00000000\\n\\t.long 0x81000040\\n"\n' >$R/arch/x86/tools/relocs
 expect 1 "check-shadow-relocs: one in the trampoline fails, named" \
 	"kaiser_entry_SYSCALL_64\+0x40.*FAIL: 1 in the SYSCALL trampoline" -- \
