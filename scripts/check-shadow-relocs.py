@@ -74,7 +74,10 @@ def main():
                     "__entry_text_start", "__entry_text_end", "__per_cpu_offset"])
     with open(os.path.join(obj, ".config")) as f:
         m = re.search(r"^CONFIG_NR_CPUS=(\d+)$", f.read(), re.M)
-    percpu = (syms["__per_cpu_offset"], syms["__per_cpu_offset"] + 8 * int(m.group(1) if m else 1))
+    if not m:
+        print(f"check-shadow-relocs: no CONFIG_NR_CPUS in {obj}/.config")
+        return 2
+    percpu = (syms["__per_cpu_offset"], syms["__per_cpu_offset"] + 8 * int(m.group(1)))
     out = subprocess.run([tool, "--text", vmlinux], capture_output=True, text=True)
     if out.returncode:
         print(f"check-shadow-relocs: {tool} failed: {out.stderr.strip()}")

@@ -68,7 +68,8 @@ step kaiser-without-pti "the kaiser flavour has no PTI: CONFIG_PAGE_TABLE_ISOLAT
 	bash -c "! grep -qs '^CONFIG_PAGE_TABLE_ISOLATION=y' '$BUILD/obj-kaiser/.config' &&
 		[ ! -e '$BUILD/obj-kaiser/arch/x86/mm/pti.o' ]"
 # What a Meltdown read through the user tables could learn of KASLR from
-# the code they map: nothing, from the SYSCALL trampoline's page.
+# the code they map: nothing, from the SYSCALL trampoline's page or the
+# entry text's alias (whose one such place the boot code rewrites).
 step shadow-relocs "nothing that KASLR rewrites at boot is in the SYSCALL trampoline's page, nothing but __per_cpu_offset's in the rest of the entry text" \
 	python3 "$S/check-shadow-relocs.py" "$BUILD/obj-kaiser"
 tail -1 "$RESULTS/shadow-relocs.log" | sed 's/^check-shadow-relocs: [a-zA-Z]*: /shadow-relocs: /'
